@@ -1,0 +1,35 @@
+# mail_journey_automation — entry points. See README.md.
+SHELL := /bin/bash
+N ?=
+
+.PHONY: help test test-only demo lint format bench pot clean
+
+help:
+	@echo "make demo   Odoo with the addon and demo data on http://localhost:8069 (admin/admin)"
+	@echo "make test   lint, then install the addons in a throw-away database and run their tests"
+	@echo "make lint   ruff (format + lint) and pylint-odoo"
+	@echo "make bench  journey cron throughput (N=1000 by default)"
+	@echo "make pot    export i18n/*.pot from a test database"
+
+test: lint test-only
+
+test-only:
+	@scripts/test.sh
+
+demo:
+	@scripts/demo.sh
+
+lint:
+	@scripts/lint.sh
+
+format:
+	@scripts/lint.sh --fix
+
+bench:
+	@scripts/bench.sh $(N)
+
+pot:
+	@scripts/pot.sh
+
+clean:
+	rm -rf .venv var

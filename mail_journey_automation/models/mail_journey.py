@@ -1,0 +1,580 @@
+import logging
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
+from odoo.tools.safe_eval import datetime as safe_datetime
+from odoo.tools.safe_eval import dateutil as safe_dateutil
+from odoo.tools.safe_eval import safe_eval
+from odoo.tools.safe_eval import time as safe_time
+
+_logger = logging.getLogger(__name__)
+
+JOURNEY_MODELS = [("crm.lead", "Lead/Opportunity"), ("sale.order", "Sales Order")]
+INTERVAL_UNITS = [
+    ("minutes", "Minutes"),
+    ("hours", "Hours"),
+    ("days", "Days"),
+    ("weeks", "Weeks"),
+    ("months", "Months"),
+]
+
+
+def interval_delta(number, unit):
+    """Return the relativedelta of ``number`` ``unit`` (an INTERVAL_UNITS key)."""
+    return relativedelta(**{unit: number or 0})
+
+
+class MailJourney(models.Model):
+    _name = "mail.journey"
+    _description = "Customer Journey"
+    _inherit = ["mail.thread"]
+    _order = "sequence, id"
+
+    # identity
+    name = fields.Char(required=True, translate=True, tracking=True)
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    color = fields.Integer()
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    state = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("running", "Running"),
+            ("paused", "Paused"),
+            ("stopped", "Stopped"),
+        ],
+        default="draft",
+        required=True,
+        copy=False,
+        tracking=True,
+    )
+    description = fields.Text(translate=True)
+    # audience
+    model = fields.Selection(
+        JOURNEY_MODELS, string="Applies to", required=True, default="crm.lead"
+    )
+    domain = fields.Char(
+        string="Audience",
+        default="[]",
+        help="Only records matching this filter enter the journey.",
+    )
+    # entry
+    trigger = fields.Selection(
+        [
+            ("create", "Record created"),
+            ("journey_stage", "Enters the journey stage"),
+            ("crm_stage", "CRM stage changes"),
+            ("order_state", "Sales order status changes"),
+            ("date", "Date reached"),
+            ("yearly", "Yearly date (anniversary)"),
+            ("manual", "Manual enrollment"),
+        ],
+        required=True,
+        default="manual",
+        tracking=True,
+    )
+    stage_id = fields.Many2one(
+        "mail.journey.stage",
+        string="Journey Stage",
+        index=True,
+        help="The stage this journey serves: with the trigger 'Enters the journey "
+        "stage', records moved to it enter the journey.",
+    )
+    crm_stage_id = fields.Many2one(
+        "crm.stage",
+        string="CRM Stage",
+        help="Enroll when the lead reaches this CRM stage (any stage change when empty).",
+    )
+    order_state = fields.Selection(
+        [
+            ("sent", "Quotation sent"),
+            ("sale", "Order confirmed"),
+            ("cancel", "Order cancelled"),
+        ],
+        string="Order Status",
+    )
+    date_field_id = fields.Many2one(
+        "ir.model.fields",
+        string="Date Field",
+        ondelete="cascade",
+        domain="[('model', '=', model), ('ttype', 'in', ('date', 'datetime')), ('store', '=', True)]",
+    )
+    date_offset = fields.Integer(
+        string="Offset",
+        help="Enroll this long after the date (negative: before it).",
+    )
+    date_offset_unit = fields.Selection(
+        INTERVAL_UNITS[1:], string="Offset Unit", default="days", required=True
+    )
+    date_checked = fields.Datetime(
+        string="Dates Checked Until",
+        copy=False,
+        readonly=True,
+        help="Date triggers enrolled every record whose date was reached before this moment.",
+    )
+    reentry = fields.Selection(
+        [
+            ("once", "Once ever"),
+            ("not_running", "Again, when not already running"),
+            ("after_days", "Again, after a number of days"),
+        ],
+        string="Re-entry",
+        required=True,
+        default="not_running",
+    )
+    reentry_days = fields.Integer(string="Re-entry After (days)", default=30)
+    # exit
+    goal_domain = fields.Char(
+        string="Exit Goal",
+        help="A running enrollment whose record matches this filter is completed "
+        "by goal, before any further step.",
+    )
+    end_stage_id = fields.Many2one(
+        "mail.journey.stage",
+        string="Stage When Completed",
+        help="Move the record to this journey stage when its journey completes.",
+    )
+    # sending
+    mail_server_id = fields.Many2one("ir.mail_server", string="Outgoing Mail Server")
+    # content
+    step_ids = fields.One2many("mail.journey.step", "journey_id", string="Steps", copy=True)
+    enrollment_ids = fields.One2many("mail.journey.enrollment", "journey_id")
+    # statistics
+    step_count = fields.Integer(compute="_compute_step_count")
+    enrollment_count = fields.Integer(compute="_compute_statistics")
+    running_count = fields.Integer(compute="_compute_statistics")
+    completed_count = fields.Integer(compute="_compute_statistics")
+    mail_sent_count = fields.Integer(string="Emails Sent", compute="_compute_statistics")
+
+    _check_reentry_days = models.Constraint(
+        "CHECK(reentry_days >= 0)", "The re-entry delay cannot be negative."
+    )
+
+    @api.depends("step_ids")
+    def _compute_step_count(self):
+        for journey in self:
+            journey.step_count = len(journey.step_ids)
+
+    def _compute_statistics(self):
+        Enrollment = self.env["mail.journey.enrollment"]
+        by_state = Enrollment._read_group(
+            [("journey_id", "in", self.ids)], ["journey_id", "state"], ["__count"]
+        )
+        counts = {}
+        for journey, state, count in by_state:
+            counts.setdefault(journey, {})[state] = count
+        sent = dict(
+            self.env["mail.journey.trace"]._read_group(
+                [
+                    ("journey_id", "in", self.ids),
+                    ("state", "=", "done"),
+                    ("step_action", "=", "email"),
+                ],
+                ["journey_id"],
+                ["__count"],
+            )
+        )
+        for journey in self:
+            journey_counts = counts.get(journey, {})
+            journey.enrollment_count = sum(journey_counts.values())
+            journey.running_count = journey_counts.get("running", 0)
+            journey.completed_count = journey_counts.get("completed", 0)
+            journey.mail_sent_count = sent.get(journey, 0)
+
+    @api.constrains("model", "domain", "goal_domain")
+    def _check_domains(self):
+        for journey in self:
+            for field_name in ("domain", "goal_domain"):
+                journey._get_domain(field_name)
+
+    @api.constrains("trigger", "stage_id", "order_state", "date_field_id", "model")
+    def _check_trigger(self):
+        for journey in self:
+            if journey.trigger == "journey_stage" and not journey.stage_id:
+                raise ValidationError(
+                    self.env._(
+                        "Journey '%(journey)s' enrolls records entering a journey stage: "
+                        "choose that stage.",
+                        journey=journey.name,
+                    )
+                )
+            if journey.trigger == "crm_stage" and journey.model != "crm.lead":
+                raise ValidationError(
+                    self.env._("The trigger 'CRM stage changes' is only available on leads.")
+                )
+            if journey.trigger == "order_state" and (
+                journey.model != "sale.order" or not journey.order_state
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The trigger 'Sales order status changes' needs a journey on sales "
+                        "orders and the status to react to."
+                    )
+                )
+            if journey.trigger in ("date", "yearly") and (
+                not journey.date_field_id or journey.date_field_id.model != journey.model
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Journey '%(journey)s' is triggered by a date: choose a date field "
+                        "of the journey's model.",
+                        journey=journey.name,
+                    )
+                )
+
+    @api.constrains("model", "step_ids")
+    def _check_model_change(self):
+        for journey in self:
+            templates = journey.step_ids.mail_template_id
+            if templates and set(templates.mapped("model")) != {journey.model}:
+                raise ValidationError(
+                    self.env._(
+                        "The email templates of journey '%(journey)s' must be made for "
+                        "the model the journey applies to.",
+                        journey=journey.name,
+                    )
+                )
+
+    @api.onchange("model")
+    def _onchange_model(self):
+        self.date_field_id = False
+        self.domain = "[]"
+        self.goal_domain = False
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    def write(self, vals):
+        if "model" in vals and self.enrollment_ids:
+            raise UserError(
+                self.env._(
+                    "Records are already enrolled in this journey: its model cannot change. "
+                    "Duplicate the journey instead."
+                )
+            )
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_running(self):
+        if any(journey.state == "running" for journey in self):
+            raise UserError(self.env._("Stop a running journey before deleting it."))
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_start(self):
+        for journey in self:
+            if not journey.step_ids:
+                raise UserError(
+                    self.env._(
+                        "Journey '%(journey)s' has no step yet: add at least one step "
+                        "before starting it.",
+                        journey=journey.name,
+                    )
+                )
+        now = fields.Datetime.now()
+        to_resume = self.filtered(lambda journey: journey.state == "paused")
+        self.write({"state": "running"})
+        for journey in self.filtered(lambda journey: not journey.date_checked):
+            # a yearly journey started today still greets today's anniversaries
+            journey.date_checked = now - relativedelta(days=1 if journey.trigger == "yearly" else 0)
+        to_resume._reschedule_overdue_traces()
+        self.env.ref("mail_journey_automation.ir_cron_mail_journey_enroll_dates")._trigger()
+        return True
+
+    def action_pause(self):
+        self.filtered(lambda journey: journey.state == "running").state = "paused"
+        return True
+
+    def action_resume(self):
+        return self.filtered(lambda journey: journey.state == "paused").action_start()
+
+    def action_stop(self):
+        self.write({"state": "stopped"})
+        running = self.env["mail.journey.enrollment"].search(
+            [("journey_id", "in", self.ids), ("state", "=", "running")]
+        )
+        running._close("cancelled", self.env._("The journey was stopped."))
+        return True
+
+    def action_reset_draft(self):
+        self.filtered(lambda journey: journey.state == "stopped").state = "draft"
+        return True
+
+    def action_view_enrollments(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "mail_journey_automation.action_mail_journey_enrollment"
+        )
+        action["domain"] = [("journey_id", "=", self.id)]
+        action["context"] = {
+            "default_journey_id": self.id,
+            "search_default_filter_" + self.env.context.get("journey_state", "all"): 1,
+        }
+        return action
+
+    def action_view_traces(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "mail_journey_automation.action_mail_journey_trace"
+        )
+        action["domain"] = [("journey_id", "=", self.id)]
+        action["context"] = {"search_default_filter_email": 1, "search_default_filter_done": 1}
+        return action
+
+    def action_test_run(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Test Run"),
+            "res_model": "mail.journey.test.run",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_journey_id": self.id},
+        }
+
+    # ------------------------------------------------------------
+    # DOMAINS
+    # ------------------------------------------------------------
+
+    def _get_domain(self, field_name):
+        """Evaluate the domain stored in ``field_name`` and check it against
+        the journey's model. An empty value gives the always-true domain.
+
+        :raise ValidationError: with the reason when the domain is invalid
+        """
+        self.ensure_one()
+        return self._eval_domain(self[field_name], self.model, self._fields[field_name].string)
+
+    @api.model
+    def _eval_domain(self, domain_text, model_name, label):
+        if not domain_text:
+            return Domain.TRUE
+        try:
+            domain = Domain(safe_eval(domain_text, self._get_eval_context()))
+            domain.validate(self.env[model_name])
+        except Exception as error:  # noqa: BLE001 - any parsing error is the user's to fix
+            raise ValidationError(
+                self.env._(
+                    "The filter '%(label)s' is invalid: %(error)s",
+                    label=label,
+                    error=error,
+                )
+            ) from error
+        return domain
+
+    @api.model
+    def _get_eval_context(self):
+        return {
+            "datetime": safe_datetime,
+            "dateutil": safe_dateutil,
+            "time": safe_time,
+            "relativedelta": relativedelta,
+            "uid": self.env.uid,
+            "user": self.env.user,
+            "context_today": lambda: fields.Date.context_today(self),
+        }
+
+    # ------------------------------------------------------------
+    # ENROLLMENT
+    # ------------------------------------------------------------
+
+    def _enroll(self, records):
+        """Enroll ``records`` in the journeys of ``self`` that accept them.
+
+        The audience domain, the company and the re-entry policy decide; the
+        enrollments are created in batch with the traces of the root steps.
+
+        :return: the created enrollments
+        """
+        # triggers fire for whoever touched the record (a website visitor, a
+        # salesperson without journey rights): entering a journey is the
+        # journey's decision, not theirs
+        Enrollment = self.env["mail.journey.enrollment"].sudo()
+        vals_list = []
+        for journey in self.filtered(lambda journey: journey.state == "running"):
+            if not records or records._name != journey.model:
+                continue
+            candidates = journey._filter_audience(records)
+            candidates = journey._filter_reentry(candidates)
+            vals_list += [
+                {"journey_id": journey.id, "res_id": record.id}
+                | journey._get_enrollment_links(record)
+                for record in candidates
+            ]
+        enrollments = Enrollment.create(vals_list)
+        enrollments._schedule_root_steps()
+        if enrollments:
+            _logger.info("Enrolled %s records in journeys %s", len(enrollments), self.ids)
+        return enrollments
+
+    def _filter_audience(self, records):
+        """Return the records matching the audience domain and company."""
+        self.ensure_one()
+        domain = Domain.AND(
+            [
+                self._get_domain("domain"),
+                Domain("id", "in", records.ids),
+                Domain("company_id", "in", [False, self.company_id.id]),
+            ]
+        )
+        return records.search(domain)
+
+    def _filter_reentry(self, records):
+        """Return the records the re-entry policy lets enter again."""
+        self.ensure_one()
+        domain = Domain("journey_id", "=", self.id) & Domain("res_id", "in", records.ids)
+        if self.reentry == "not_running":
+            domain &= Domain("state", "=", "running")
+        elif self.reentry == "after_days":
+            since = fields.Datetime.now() - relativedelta(days=self.reentry_days)
+            domain &= Domain("state", "=", "running") | Domain("date_start", ">", since)
+        blocked = {
+            res_id
+            for [res_id] in self.env["mail.journey.enrollment"]
+            .sudo()
+            ._read_group(domain, ["res_id"])
+        }
+        return records.filtered(lambda record: record.id not in blocked)
+
+    def _get_enrollment_links(self, record):
+        """Return the lead/order fields of an enrollment for ``record``."""
+        if record._name == "sale.order":
+            return {
+                "order_id": record.id,
+                "lead_id": record.opportunity_id.id,
+                "partner_id": record.partner_id.id,
+            }
+        return {"lead_id": record.id, "partner_id": record.partner_id.id}
+
+    @api.model
+    def _enroll_on_event(self, records, trigger, **values):
+        """Enroll ``records`` in the running journeys started by ``trigger``
+        whose trigger values (``stage_id``, ``crm_stage_id``, ...) match.
+        Empty trigger values act as a wildcard."""
+        if not records:
+            return self.env["mail.journey.enrollment"]
+        domain = Domain.AND(
+            [
+                Domain("state", "=", "running"),
+                Domain("model", "=", records._name),
+                Domain("trigger", "=", trigger),
+                *(Domain(name, "in", [value, False]) for name, value in values.items()),
+            ]
+        )
+        journeys = self.sudo().search(domain)
+        if "crm_stage_id" in values:
+            journeys = journeys.filtered(
+                lambda journey: not journey.crm_stage_id
+                or journey.crm_stage_id.id == values["crm_stage_id"]
+            )
+        return journeys._enroll(records)
+
+    # ------------------------------------------------------------
+    # TEST RUN
+    # ------------------------------------------------------------
+
+    def _simulate(self, record):
+        """Return the timeline the journey would give ``record`` with time
+        fast-forwarded: one dict (date, step, status, detail) per step
+        reached, in date order. Nothing is written or sent; the goal and the
+        conditions are evaluated on the record as it is now."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        if not self._filter_audience(record):
+            return [self._simulation_line(now, False, "refused", self.env._(
+                "The record is outside the journey's audience or company: it would not enter."
+            ))]
+        if self.goal_domain and record.filtered_domain(self._get_domain("goal_domain")):
+            return [self._simulation_line(now, False, "goal", self.env._(
+                "The record already meets the exit goal: the journey would complete at once."
+            ))]
+        lines = []
+        pending = [(now + step._get_delta(), step) for step in self.step_ids if not step.parent_id]
+        while pending:
+            pending.sort(key=lambda item: (item[0], item[1].tree_path))
+            date, step = pending.pop(0)
+            if not record.filtered_domain(step._get_condition()):
+                lines.append(self._simulation_line(date, step, "skipped", self.env._(
+                    "Condition not met: this step and the steps after it do not run."
+                )))
+                continue
+            lines.append(self._simulation_line(date, step, "done", step._simulate_detail(record)))
+            if step.action == "exit":
+                break
+            pending += [
+                (date + child._get_delta(), child)
+                for child in step.child_ids
+                if child.trigger == "parent"
+            ]
+        return lines
+
+    def _simulation_line(self, date, step, status, detail):
+        return {"date": date, "step": step, "status": status, "detail": detail}
+
+    # ------------------------------------------------------------
+    # SCHEDULING
+    # ------------------------------------------------------------
+
+    def _reschedule_overdue_traces(self):
+        """On resume, overdue traces are due now rather than all at once in
+        the past: their schedule date becomes the resume date."""
+        now = fields.Datetime.now()
+        traces = self.env["mail.journey.trace"].search(
+            [
+                ("journey_id", "in", self.ids),
+                ("state", "=", "scheduled"),
+                ("schedule_date", "<", now),
+            ]
+        )
+        traces.schedule_date = now
+        if traces:
+            self.env.ref("mail_journey_automation.ir_cron_mail_journey_execute")._trigger()
+
+    def _get_date_trigger_domain(self, start, end):
+        """Records whose date (plus the offset) was reached in ]start, end]:
+        the date itself for a 'date' trigger, its anniversary for 'yearly'."""
+        self.ensure_one()
+        field_name = self.date_field_id.name
+        delta = interval_delta(self.date_offset, self.date_offset_unit)
+        if self.trigger == "yearly":
+            days = (
+                start.date() + relativedelta(days=n) - delta
+                for n in range(1, (end.date() - start.date()).days + 1)
+            )
+            return Domain.OR(
+                Domain(f"{field_name}.month_number", "=", day.month)
+                & Domain(f"{field_name}.day_of_month", "=", day.day)
+                for day in days
+            )
+        low, high = start - delta, end - delta
+        if self.date_field_id.ttype == "date":
+            low, high = low.date(), high.date()
+        return Domain(field_name, ">", low) & Domain(field_name, "<=", high)
+
+    # ------------------------------------------------------------
+    # CRONS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cron_enroll_dates(self):
+        """Enroll the records whose trigger date was reached since the last check."""
+        now = fields.Datetime.now()
+        journeys = self.search(
+            [("state", "=", "running"), ("trigger", "in", ("date", "yearly"))]
+        )
+        for done, journey in enumerate(journeys, start=1):
+            domain = journey._get_date_trigger_domain(journey.date_checked or now, now)
+            if not domain.is_false():
+                records = self.env[journey.model].search(domain)
+                journey._enroll(records)
+            journey.date_checked = now
+            if not self.env["ir.cron"]._commit_progress(1, remaining=len(journeys) - done):
+                break

@@ -1,0 +1,87 @@
+from odoo import fields, models
+
+
+class MailJourneyRecordMixin(models.AbstractModel):
+    """What journeys need from the records they run on (leads, orders)."""
+
+    _name = "mail.journey.record.mixin"
+    _description = "Journey Record Mixin"
+
+    journey_enrollment_ids = fields.One2many(
+        "mail.journey.enrollment",
+        compute="_compute_journey_enrollments",
+        string="Journey Enrollments",
+    )
+    journey_enrollment_count = fields.Integer(
+        string="Journeys", compute="_compute_journey_enrollments"
+    )
+    journey_running_count = fields.Integer(
+        string="Running Journeys", compute="_compute_journey_enrollments"
+    )
+    journey_next_date = fields.Datetime(
+        string="Next Journey Step", compute="_compute_journey_enrollments"
+    )
+    journey_next_step_id = fields.Many2one(
+        "mail.journey.step", string="Next Journey Step Action",
+        compute="_compute_journey_enrollments",
+    )
+
+    def _compute_journey_enrollments(self):
+        enrollments = self.env["mail.journey.enrollment"].search(
+            [("res_model", "=", self._name), ("res_id", "in", self.ids)]
+        )
+        by_record = enrollments.grouped("res_id")
+        for record in self:
+            mine = by_record.get(record.id, enrollments.browse())
+            running = mine.filtered(lambda enrollment: enrollment.state == "running")
+            upcoming = running.filtered("next_trace_date").sorted("next_trace_date")[:1]
+            record.journey_enrollment_ids = mine
+            record.journey_enrollment_count = len(mine)
+            record.journey_running_count = len(running)
+            record.journey_next_date = upcoming.next_trace_date
+            record.journey_next_step_id = upcoming.next_step_id
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_journey_enroll(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Enroll in Journey"),
+            "res_model": "mail.journey.enroll",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": self._name, "active_ids": self.ids},
+        }
+
+    def action_journey_stop(self):
+        self.env["mail.journey.enrollment"].search(
+            [("res_model", "=", self._name), ("res_id", "in", self.ids), ("state", "=", "running")]
+        ).action_cancel()
+        return True
+
+    def action_view_journey_enrollments(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "mail_journey_automation.action_mail_journey_enrollment"
+        )
+        action["domain"] = [("res_model", "=", self._name), ("res_id", "in", self.ids)]
+        action["context"] = {"search_default_filter_running": 1}
+        return action
+
+    # ------------------------------------------------------------
+    # JOURNEY API
+    # ------------------------------------------------------------
+
+    def _journey_get_emails(self):
+        """Return {record id: normalized email address or False}."""
+        raise NotImplementedError
+
+    def _journey_get_salespersons(self):
+        """Return {record id: res.users} for the activities of journeys."""
+        return {record.id: record.user_id for record in self}
+
+    def _journey_set_stage(self, stage):
+        """Move the records (or their lead) to the journey ``stage``."""
+        raise NotImplementedError
+

@@ -1,0 +1,30 @@
+from odoo import fields, models
+
+
+class MailJourneyStage(models.Model):
+    _name = "mail.journey.stage"
+    _description = "Journey Stage"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    fold = fields.Boolean(
+        string="Folded in Kanban",
+        help="Folded stages are collapsed in the leads' kanban grouped by journey stage.",
+    )
+    goal = fields.Text(
+        translate=True,
+        help="What the customer and the salesperson aim for in this stage.",
+    )
+    journey_ids = fields.One2many("mail.journey", "stage_id", string="Journeys")
+    journey_count = fields.Integer(compute="_compute_journey_count")
+
+    def _compute_journey_count(self):
+        counts = dict(
+            self.env["mail.journey"]._read_group(
+                [("stage_id", "in", self.ids)], ["stage_id"], ["__count"]
+            )
+        )
+        for stage in self:
+            stage.journey_count = counts.get(stage, 0)

@@ -1,0 +1,221 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from .mail_journey import INTERVAL_UNITS, interval_delta
+
+
+class MailJourneyStep(models.Model):
+    _name = "mail.journey.step"
+    _description = "Journey Step"
+    _order = "journey_id, tree_path, id"
+
+    # tree
+    name = fields.Char(required=True, translate=True)
+    journey_id = fields.Many2one(
+        "mail.journey", required=True, index=True, ondelete="cascade"
+    )
+    model = fields.Selection(related="journey_id.model")
+    company_id = fields.Many2one(related="journey_id.company_id", store=True)
+    parent_id = fields.Many2one(
+        "mail.journey.step",
+        string="After Step",
+        index=True,
+        ondelete="cascade",
+        domain="[('journey_id', '=', journey_id), ('id', '!=', id)]",
+    )
+    child_ids = fields.One2many("mail.journey.step", "parent_id", string="Next Steps")
+    sequence = fields.Integer(default=10)
+    tree_path = fields.Char(
+        compute="_compute_tree_path",
+        store=True,
+        recursive=True,
+        help="Sort key that lists each step below its parent.",
+    )
+    depth = fields.Integer(compute="_compute_tree_path", store=True, recursive=True)
+    # when
+    trigger = fields.Selection(
+        [("start", "At journey start"), ("parent", "After the previous step")],
+        required=True,
+        default="start",
+    )
+    interval_number = fields.Integer(string="Wait", default=0)
+    interval_unit = fields.Selection(INTERVAL_UNITS, string="Unit", required=True, default="days")
+    condition_domain = fields.Char(
+        string="Condition",
+        help="Checked when the step is due: records not matching it skip the step.",
+    )
+    # what
+    action = fields.Selection(
+        [
+            ("email", "Send an email"),
+            ("activity", "Schedule an activity"),
+            ("server_action", "Run a server action"),
+            ("set_stage", "Set the journey stage"),
+            ("exit", "Exit the journey"),
+        ],
+        required=True,
+        default="email",
+    )
+    mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Email Template",
+        domain="[('model', '=', model)]",
+        ondelete="restrict",
+    )
+    activity_type_id = fields.Many2one("mail.activity.type", ondelete="restrict")
+    activity_summary = fields.Char(translate=True)
+    activity_note = fields.Html(translate=True)
+    activity_deadline_days = fields.Integer(string="Activity Deadline (days)", default=1)
+    server_action_id = fields.Many2one(
+        "ir.actions.server",
+        domain="[('model_id.model', '=', model)]",
+        ondelete="restrict",
+    )
+    stage_id = fields.Many2one("mail.journey.stage", string="Set Journey Stage")
+    description = fields.Char(compute="_compute_description")
+    # statistics
+    trace_ids = fields.One2many("mail.journey.trace", "step_id")
+    done_count = fields.Integer(compute="_compute_trace_counts")
+    scheduled_count = fields.Integer(compute="_compute_trace_counts")
+    skipped_count = fields.Integer(compute="_compute_trace_counts")
+    error_count = fields.Integer(compute="_compute_trace_counts")
+
+    _check_interval = models.Constraint(
+        "CHECK(interval_number >= 0)", "A step cannot wait a negative time."
+    )
+
+    @api.depends("sequence", "parent_id.tree_path")
+    def _compute_tree_path(self):
+        for step in self:
+            own = f"{step.sequence:06d}.{step.id or 0:08d}/"
+            step.tree_path = (step.parent_id.tree_path or "") + own
+            step.depth = step.parent_id.depth + 1 if step.parent_id else 0
+
+    @api.depends("name", "trigger", "interval_number", "interval_unit", "action", "parent_id.name")
+    @api.depends_context("lang")
+    def _compute_description(self):
+        units = dict(self._fields["interval_unit"]._description_selection(self.env))
+        for step in self:
+            if step.interval_number:
+                when = self.env._(
+                    "%(number)s %(unit)s after",
+                    number=step.interval_number,
+                    unit=units[step.interval_unit].lower(),
+                )
+            else:
+                when = self.env._("At once after")
+            if step.trigger == "start" or not step.parent_id:
+                reference = self.env._("the start")
+            else:
+                reference = f"'{step.parent_id.name}'"
+            step.description = f"{when} {reference} → {step._get_action_label()}"
+
+    def _get_action_label(self):
+        self.ensure_one()
+        label = dict(self._fields["action"]._description_selection(self.env))[self.action]
+        target = {
+            "email": self.mail_template_id.name,
+            "activity": self.activity_summary or self.activity_type_id.name,
+            "server_action": self.server_action_id.name,
+            "set_stage": self.stage_id.name,
+        }.get(self.action)
+        return f"{label} '{target}'" if target else label
+
+    def _compute_trace_counts(self):
+        counts = {}
+        for step, state, count in self.env["mail.journey.trace"]._read_group(
+            [("step_id", "in", self.ids)], ["step_id", "state"], ["__count"]
+        ):
+            counts.setdefault(step, {})[state] = count
+        for step in self:
+            step_counts = counts.get(step, {})
+            step.done_count = step_counts.get("done", 0)
+            step.scheduled_count = step_counts.get("scheduled", 0)
+            step.skipped_count = step_counts.get("skipped", 0)
+            step.error_count = step_counts.get("error", 0)
+
+    @api.constrains("parent_id", "journey_id", "trigger")
+    def _check_tree(self):
+        if self._has_cycle():
+            raise ValidationError(self.env._("A step cannot come after itself (cycle in the steps)."))
+        for step in self:
+            if step.parent_id and step.parent_id.journey_id != step.journey_id:
+                raise ValidationError(
+                    self.env._(
+                        "Step '%(step)s' comes after a step of another journey.", step=step.name
+                    )
+                )
+            if step.trigger == "start" and step.parent_id:
+                raise ValidationError(
+                    self.env._(
+                        "Step '%(step)s' comes after another step: it cannot also run at "
+                        "the journey start.",
+                        step=step.name,
+                    )
+                )
+            if step.trigger != "start" and not step.parent_id:
+                raise ValidationError(
+                    self.env._(
+                        "Step '%(step)s' waits for a previous step: choose that step.",
+                        step=step.name,
+                    )
+                )
+
+    @api.constrains("action", "mail_template_id", "server_action_id", "stage_id", "journey_id")
+    def _check_action(self):
+        for step in self:
+            model = step.journey_id.model
+            if step.action == "email" and (
+                not step.mail_template_id or step.mail_template_id.model != model
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Step '%(step)s' sends an email: choose a template made for %(model)s.",
+                        step=step.name,
+                        model=self.env["ir.model"]._get(model).name,
+                    )
+                )
+            if step.action == "server_action" and (
+                not step.server_action_id or step.server_action_id.model_name != model
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Step '%(step)s' runs a server action: choose one made for %(model)s.",
+                        step=step.name,
+                        model=self.env["ir.model"]._get(model).name,
+                    )
+                )
+            if step.action == "set_stage" and not step.stage_id:
+                raise ValidationError(
+                    self.env._("Step '%(step)s' sets a journey stage: choose it.", step=step.name)
+                )
+
+    @api.constrains("condition_domain", "journey_id")
+    def _check_condition_domain(self):
+        for step in self:
+            step._get_condition()
+
+    @api.onchange("parent_id")
+    def _onchange_parent_id(self):
+        self.trigger = "parent" if self.parent_id else "start"
+
+    def _simulate_detail(self, record):
+        """Describe what this step would do to ``record``, for the test run."""
+        self.ensure_one()
+        if self.action != "email":
+            return self._get_action_label()
+        try:
+            subject = self.mail_template_id._render_field("subject", record.ids)[record.id]
+        except Exception as error:  # noqa: BLE001 - shown to the user, who fixes the template
+            return self.env._("The template cannot be rendered: %(error)s", error=error)
+        return self.env._("Email '%(subject)s'", subject=subject)
+
+    def _get_condition(self):
+        self.ensure_one()
+        return self.journey_id._eval_domain(
+            self.condition_domain, self.journey_id.model, self._fields["condition_domain"].string
+        )
+
+    def _get_delta(self):
+        self.ensure_one()
+        return interval_delta(self.interval_number, self.interval_unit)

@@ -1,0 +1,2 @@
+from . import mail_journey_enroll
+from . import mail_journey_test_run

@@ -1,0 +1,124 @@
+# Shared helpers for the project's scripts: sourced, never run directly.
+# Each function prepares one thing (venv, Odoo source, PostgreSQL) and is
+# idempotent, so re-runs are fast.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+VAR="$ROOT/var"
+ODOO_SRC="${ODOO_SRC:-$HOME/.cache/odoo/19.0}"
+ODOO_REPO_URL="${ODOO_REPO_URL:-https://github.com/odoo/odoo.git}"
+ADDONS="mail_journey_automation"
+mkdir -p "$VAR"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 2; }
+
+ensure_python() {
+    PYTHON="${PYTHON:-}"
+    if [ -z "$PYTHON" ]; then
+        for candidate in python3 python3.12 python3.13 python3.11 python3.10; do
+            if command -v "$candidate" >/dev/null 2>&1 \
+                && "$candidate" -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null; then
+                PYTHON="$candidate"
+                break
+            fi
+        done
+    fi
+    [ -n "$PYTHON" ] || die "Python 3.10 to 3.13 is required: install one or set PYTHON=/path/to/python3.x"
+}
+
+ensure_venv() {
+    ensure_python
+    local stamp="$VENV/.requirements.sha"
+    local want
+    want="$(cat "$ROOT"/requirements/*.txt | sha1sum | cut -d' ' -f1)"
+    if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+        return
+    fi
+    if ! dpkg -s libpq-dev >/dev/null 2>&1 && ! command -v pg_config >/dev/null 2>&1; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            say "Installing libpq-dev (needed to build psycopg2)"
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpq-dev >/dev/null
+        else
+            die "psycopg2 needs the PostgreSQL client headers: install libpq-dev (Debian/Ubuntu) and re-run"
+        fi
+    fi
+    say "Creating $VENV with $($PYTHON --version) and the pinned requirements"
+    [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+    "$VENV/bin/pip" install -q --upgrade pip wheel
+    "$VENV/bin/pip" install -q -r "$ROOT/requirements/dev.txt"
+    echo "$want" > "$stamp"
+}
+
+ensure_odoo() {
+    if [ ! -f "$ODOO_SRC/odoo-bin" ]; then
+        if [ -z "$(ls -A "$ODOO_SRC" 2>/dev/null)" ] && command -v git >/dev/null; then
+            say "Cloning Odoo 19.0 into $ODOO_SRC (depth 1)"
+            mkdir -p "$ODOO_SRC"
+            git clone -q --depth 1 --branch 19.0 "$ODOO_REPO_URL" "$ODOO_SRC" || rm -rf "$ODOO_SRC"
+        fi
+    fi
+    [ -f "$ODOO_SRC/odoo-bin" ] || die "No Odoo 19.0 source found.
+  Set ODOO_SRC to a folder holding Odoo 19.0 Community (the folder with odoo-bin, odoo/ and addons/),
+  or put it in ~/.cache/odoo/19.0 (e.g. git clone --depth 1 -b 19.0 https://github.com/odoo/odoo ~/.cache/odoo/19.0)."
+    grep -q "version_info = (19, 0" "$ODOO_SRC/odoo/release.py" \
+        || die "$ODOO_SRC is not Odoo 19.0 (see $ODOO_SRC/odoo/release.py)"
+    ADDONS_PATH="$ODOO_SRC/odoo/addons,$ODOO_SRC/addons,$ROOT"
+}
+
+ensure_postgres() {
+    # Explicit PG* variables win: the caller points us at their own server.
+    if [ -n "${PGHOST:-}${PGPORT:-}${PGUSER:-}" ]; then
+        pg_isready -q || die "PostgreSQL given by PGHOST/PGPORT/PGUSER is not reachable"
+        return
+    fi
+    if ! command -v pg_ctlcluster >/dev/null 2>&1 && ! command -v pg_ctl >/dev/null 2>&1; then
+        [ "$(id -u)" = 0 ] || die "PostgreSQL is not installed: install it, or set PGHOST/PGPORT/PGUSER/PGPASSWORD"
+        say "Installing PostgreSQL"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    fi
+    if command -v pg_lsclusters >/dev/null 2>&1; then
+        pg_lsclusters -h | while read -r ver name _port status _rest; do
+            if [ "$status" = down ]; then
+                say "Starting PostgreSQL cluster $ver $name"
+                if [ "$(id -u)" = 0 ]; then pg_ctlcluster "$ver" "$name" start; else sudo pg_ctlcluster "$ver" "$name" start; fi
+            fi
+        done
+    fi
+    for _ in $(seq 30); do pg_isready -q && break; sleep 1; done
+    pg_isready -q || die "PostgreSQL does not answer: start it, or set PGHOST/PGPORT/PGUSER/PGPASSWORD"
+    local me
+    me="$(id -un)"
+    if ! psql -d postgres -Atc 'select 1' >/dev/null 2>&1; then
+        say "Creating PostgreSQL superuser role $me"
+        if [ "$(id -u)" = 0 ]; then
+            su postgres -c "createuser -s $me" 2>/dev/null || true
+        else
+            sudo -u postgres createuser -s "$me" 2>/dev/null || true
+        fi
+    fi
+    psql -d postgres -Atc 'select 1' >/dev/null || die "Cannot connect to PostgreSQL as $me"
+}
+
+odoo() {
+    "$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" "$@"
+}
+
+db_exists() {
+    [ "$(psql -d postgres -Atc "select 1 from pg_database where datname = '$1'")" = 1 ]
+}
+
+# The modules a database needs before this project's addons are installed.
+dependency_modules() {
+    "$VENV/bin/python" - "$ROOT" $ADDONS <<'PY'
+import ast, pathlib, sys
+root = pathlib.Path(sys.argv[1])
+ours = set(sys.argv[2:])
+deps = set()
+for name in ours:
+    manifest = ast.literal_eval((root / name / "__manifest__.py").read_text())
+    deps.update(manifest.get("depends", []))
+print(",".join(sorted(deps - ours)))
+PY
+}
