@@ -31,5 +31,4 @@
         "demo/crm_lead_demo.xml",
     ],
     "application": True,
-    "installable": True,
 }

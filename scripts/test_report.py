@@ -30,9 +30,7 @@ def main(log_path, odoo_rc, uninstall_ok, *modules):
             if summary:
                 failed, errors, total = (int(x) for x in summary.groups())
                 continue
-            bad = level in ("ERROR", "CRITICAL") or (
-                level == "WARNING" and logger.startswith(ours)
-            )
+            bad = level in ("ERROR", "CRITICAL") or (level == "WARNING" and logger.startswith(ours))
             if bad:
                 current = [raw.rstrip()]
                 problems.append(current)

@@ -10,18 +10,17 @@ class CrmLead(models.Model):
 
     journey_stage_id = fields.Many2one(
         "mail.journey.stage",
-        string="Journey Stage",
         index=True,
         tracking=True,
         copy=False,
         ondelete="restrict",
-        default=_default_journey_stage_id,
+        default=lambda self: self._default_journey_stage_id(),
         group_expand="_read_group_expand_journey_stage_ids",
     )
 
     @api.model
     def _read_group_expand_journey_stage_ids(self, stages, domain):
-        return stages.search([])
+        return stages.search([("active", "=", True)])
 
     @api.model_create_multi
     def create(self, vals_list):

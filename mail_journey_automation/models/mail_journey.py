@@ -55,9 +55,7 @@ class MailJourney(models.Model):
     )
     description = fields.Text(translate=True)
     # audience
-    model = fields.Selection(
-        JOURNEY_MODELS, string="Applies to", required=True, default="crm.lead"
-    )
+    model = fields.Selection(JOURNEY_MODELS, string="Applies to", required=True, default="crm.lead")
     domain = fields.Char(
         string="Audience",
         default="[]",
@@ -100,7 +98,6 @@ class MailJourney(models.Model):
     )
     date_field_id = fields.Many2one(
         "ir.model.fields",
-        string="Date Field",
         ondelete="cascade",
         domain="[('model', '=', model), ('ttype', 'in', ('date', 'datetime')), ('store', '=', True)]",
     )
@@ -360,7 +357,7 @@ class MailJourney(models.Model):
         try:
             domain = Domain(safe_eval(domain_text, self._get_eval_context()))
             domain.validate(self.env[model_name])
-        except Exception as error:  # noqa: BLE001 - any parsing error is the user's to fix
+        except Exception as error:
             raise ValidationError(
                 self.env._(
                     "The filter '%(label)s' is invalid: %(error)s",
@@ -489,22 +486,43 @@ class MailJourney(models.Model):
         self.ensure_one()
         now = fields.Datetime.now()
         if not self._filter_audience(record):
-            return [self._simulation_line(now, False, "refused", self.env._(
-                "The record is outside the journey's audience or company: it would not enter."
-            ))]
+            return [
+                self._simulation_line(
+                    now,
+                    False,
+                    "refused",
+                    self.env._(
+                        "The record is outside the journey's audience or company: it would not enter."
+                    ),
+                )
+            ]
         if self.goal_domain and record.filtered_domain(self._get_domain("goal_domain")):
-            return [self._simulation_line(now, False, "goal", self.env._(
-                "The record already meets the exit goal: the journey would complete at once."
-            ))]
+            return [
+                self._simulation_line(
+                    now,
+                    False,
+                    "goal",
+                    self.env._(
+                        "The record already meets the exit goal: the journey would complete at once."
+                    ),
+                )
+            ]
         lines = []
         pending = [(now + step._get_delta(), step) for step in self.step_ids if not step.parent_id]
         while pending:
             pending.sort(key=lambda item: (item[0], item[1].tree_path))
             date, step = pending.pop(0)
             if not record.filtered_domain(step._get_condition()):
-                lines.append(self._simulation_line(date, step, "skipped", self.env._(
-                    "Condition not met: this step and the steps after it do not run."
-                )))
+                lines.append(
+                    self._simulation_line(
+                        date,
+                        step,
+                        "skipped",
+                        self.env._(
+                            "Condition not met: this step and the steps after it do not run."
+                        ),
+                    )
+                )
                 continue
             lines.append(self._simulation_line(date, step, "done", step._simulate_detail(record)))
             if step.action == "exit":
@@ -559,22 +577,26 @@ class MailJourney(models.Model):
             low, high = low.date(), high.date()
         return Domain(field_name, ">", low) & Domain(field_name, "<=", high)
 
+    def _enroll_reached_dates(self):
+        """Enroll the records whose date (or anniversary) was reached since
+        the journey's last check, then move the check forward."""
+        now = fields.Datetime.now()
+        for journey in self:
+            domain = journey._get_date_trigger_domain(journey.date_checked or now, now)
+            if not domain.is_false():
+                journey._enroll(self.env[journey.model].search(domain))
+            journey.date_checked = now
+
     # ------------------------------------------------------------
     # CRONS
     # ------------------------------------------------------------
 
     @api.model
     def _cron_enroll_dates(self):
-        """Enroll the records whose trigger date was reached since the last check."""
-        now = fields.Datetime.now()
-        journeys = self.search(
-            [("state", "=", "running"), ("trigger", "in", ("date", "yearly"))]
-        )
+        """Enroll the records whose trigger date was reached since the last
+        check, committing after each journey."""
+        journeys = self.search([("state", "=", "running"), ("trigger", "in", ("date", "yearly"))])
         for done, journey in enumerate(journeys, start=1):
-            domain = journey._get_date_trigger_domain(journey.date_checked or now, now)
-            if not domain.is_false():
-                records = self.env[journey.model].search(domain)
-                journey._enroll(records)
-            journey.date_checked = now
+            journey._enroll_reached_dates()
             if not self.env["ir.cron"]._commit_progress(1, remaining=len(journeys) - done):
                 break

@@ -19,10 +19,13 @@ class MailJourneyEnrollment(models.Model):
         string="Record ID", model_field="res_model", required=True, readonly=True
     )
     lead_id = fields.Many2one(
-        "crm.lead", string="Lead", index="btree_not_null", ondelete="cascade", readonly=True
+        "crm.lead", index="btree_not_null", ondelete="set null", readonly=True
     )
     order_id = fields.Many2one(
-        "sale.order", string="Sales Order", index="btree_not_null", ondelete="cascade",
+        "sale.order",
+        string="Sales Order",
+        index="btree_not_null",
+        ondelete="set null",
         readonly=True,
     )
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
@@ -48,9 +51,7 @@ class MailJourneyEnrollment(models.Model):
     next_trace_date = fields.Datetime(
         string="Next Step On", compute="_compute_next_trace", store=True
     )
-    next_step_id = fields.Many2one(
-        "mail.journey.step", string="Next Step", compute="_compute_next_trace", store=True
-    )
+    next_step_id = fields.Many2one("mail.journey.step", compute="_compute_next_trace", store=True)
 
     _unique_running = models.UniqueIndex(
         "(journey_id, res_id) WHERE state = 'running'",

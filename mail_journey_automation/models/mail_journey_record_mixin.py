@@ -22,7 +22,8 @@ class MailJourneyRecordMixin(models.AbstractModel):
         string="Next Journey Step", compute="_compute_journey_enrollments"
     )
     journey_next_step_id = fields.Many2one(
-        "mail.journey.step", string="Next Journey Step Action",
+        "mail.journey.step",
+        string="Next Journey Step Action",
         compute="_compute_journey_enrollments",
     )
 
@@ -84,4 +85,3 @@ class MailJourneyRecordMixin(models.AbstractModel):
     def _journey_set_stage(self, stage):
         """Move the records (or their lead) to the journey ``stage``."""
         raise NotImplementedError
-

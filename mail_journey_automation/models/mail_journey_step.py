@@ -11,9 +11,7 @@ class MailJourneyStep(models.Model):
 
     # tree
     name = fields.Char(required=True, translate=True)
-    journey_id = fields.Many2one(
-        "mail.journey", required=True, index=True, ondelete="cascade"
-    )
+    journey_id = fields.Many2one("mail.journey", required=True, index=True, ondelete="cascade")
     model = fields.Selection(related="journey_id.model")
     company_id = fields.Many2one(related="journey_id.company_id", store=True)
     parent_id = fields.Many2one(
@@ -137,7 +135,9 @@ class MailJourneyStep(models.Model):
     @api.constrains("parent_id", "journey_id", "trigger")
     def _check_tree(self):
         if self._has_cycle():
-            raise ValidationError(self.env._("A step cannot come after itself (cycle in the steps)."))
+            raise ValidationError(
+                self.env._("A step cannot come after itself (cycle in the steps).")
+            )
         for step in self:
             if step.parent_id and step.parent_id.journey_id != step.journey_id:
                 raise ValidationError(

@@ -23,7 +23,10 @@ class MailJourneyTrace(models.Model):
         "mail.journey.step", required=True, index=True, ondelete="cascade", readonly=True
     )
     parent_trace_id = fields.Many2one(
-        "mail.journey.trace", string="After", index="btree_not_null", ondelete="set null",
+        "mail.journey.trace",
+        string="After",
+        index="btree_not_null",
+        ondelete="set null",
         readonly=True,
     )
     journey_id = fields.Many2one(related="enrollment_id.journey_id", store=True, index=True)
@@ -56,9 +59,7 @@ class MailJourneyTrace(models.Model):
     mail_message_id = fields.Many2one(
         "mail.message", string="Email", index="btree_not_null", ondelete="set null", readonly=True
     )
-    message_id = fields.Char(
-        string="Message-ID", index="btree_not_null", readonly=True, copy=False
-    )
+    message_id = fields.Char(string="Message-ID", index="btree_not_null", readonly=True, copy=False)
     subject = fields.Char(related="mail_message_id.subject")
 
     _due_index = models.Index("(schedule_date, id) WHERE state = 'scheduled'")
@@ -141,8 +142,8 @@ class MailJourneyTrace(models.Model):
         stale._finish("cancelled", self.env._("The enrollment is no longer running."))
         traces -= stale
         for journey, journey_traces in traces.grouped("journey_id").items():
-            journey_traces = journey_traces._check_records()._check_goal(journey)
-            for step, step_traces in journey_traces.grouped("step_id").items():
+            to_run = journey_traces._check_records()._check_goal(journey)
+            for step, step_traces in to_run.grouped("step_id").items():
                 step_traces._run_step(step)
         traces.enrollment_id._complete_finished()
 
@@ -177,9 +178,7 @@ class MailJourneyTrace(models.Model):
                 traces._run_step_batch(step)
         except Exception as error:  # noqa: BLE001 - one bad record must not stop the batch
             if len(traces) == 1:
-                _logger.warning(
-                    "Journey step %s failed on trace %s: %s", step.id, traces.id, error
-                )
+                _logger.warning("Journey step %s failed on trace %s: %s", step.id, traces.id, error)
                 traces._finish("error", str(error)[:500])
                 return
             for trace in traces:
@@ -248,7 +247,8 @@ class MailJourneyTrace(models.Model):
         if to_send:
             composer = (
                 self.env["mail.compose.message"]
-                .with_context(mail_create_nolog=True, mail_notify_force_send=False)
+                # recipients stay email addresses: no partner created per lead
+                .with_context(mail_composer_force_partners=False)
                 .create(
                     {
                         "composition_mode": "mass_mail",
@@ -257,6 +257,7 @@ class MailJourneyTrace(models.Model):
                         "template_id": step.mail_template_id.id,
                         "auto_delete": False,
                         "auto_delete_keep_log": True,
+                        "force_send": False,
                         "mail_server_id": journey.mail_server_id.id,
                         "use_exclusion_list": False,
                     }
@@ -280,9 +281,7 @@ class MailJourneyTrace(models.Model):
         users = records._journey_get_salespersons()
         model_id = self.env["ir.model"]._get_id(step.journey_id.model)
         activity_type = step.activity_type_id or self.env.ref("mail.mail_activity_data_todo")
-        deadline = fields.Date.context_today(self) + relativedelta(
-            days=step.activity_deadline_days
-        )
+        deadline = fields.Date.context_today(self) + relativedelta(days=step.activity_deadline_days)
         self.env["mail.activity"].sudo().create(
             [
                 {
@@ -317,15 +316,18 @@ class MailJourneyTrace(models.Model):
     # ------------------------------------------------------------
 
     @api.model
+    def _process_due(self, limit=500):
+        """Lock and execute up to ``limit`` due traces; return them."""
+        traces = self._lock_due(limit)
+        traces._execute()
+        return traces
+
+    @api.model
     def _cron_execute(self):
         """Execute due traces in batches, committing after each batch."""
         batch_size = int(
             self.env["ir.config_parameter"].sudo().get_param("mail_journey.batch_size", 500)
         )
-        while traces := self._lock_due(batch_size):
-            traces._execute()
-            if not self.env["ir.cron"]._commit_progress(
-                len(traces), remaining=self._count_due()
-            ):
+        while traces := self._process_due(batch_size):
+            if not self.env["ir.cron"]._commit_progress(len(traces), remaining=self._count_due()):
                 break
-

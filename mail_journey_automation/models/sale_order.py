@@ -22,7 +22,9 @@ class SaleOrder(models.Model):
         if vals.get("state"):
             changed = self.filtered(lambda order: order.state != vals["state"])
         result = super().write(vals)
-        self.env["mail.journey"]._enroll_on_event(changed, "order_state", order_state=vals.get("state"))
+        self.env["mail.journey"]._enroll_on_event(
+            changed, "order_state", order_state=vals.get("state")
+        )
         return result
 
     def _journey_get_emails(self):

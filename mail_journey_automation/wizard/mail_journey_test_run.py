@@ -7,7 +7,7 @@ class MailJourneyTestRun(models.TransientModel):
 
     journey_id = fields.Many2one("mail.journey", required=True, ondelete="cascade")
     model = fields.Selection(related="journey_id.model")
-    lead_id = fields.Many2one("crm.lead", string="Lead")
+    lead_id = fields.Many2one("crm.lead")
     order_id = fields.Many2one("sale.order", string="Sales Order")
     timeline = fields.Html(compute="_compute_timeline", sanitize=False)
 

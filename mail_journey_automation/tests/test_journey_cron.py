@@ -1,0 +1,31 @@
+from odoo.tests import tagged
+
+from .common import JourneyCommon
+
+
+@tagged("post_install", "-at_install", "mail_journey")
+class TestJourneyCron(JourneyCommon):
+    def test_enrollment_wakes_the_cron(self):
+        journey = self._create_journey([self._email_step()])
+        journey.action_start()
+        xmlid = "mail_journey_automation.ir_cron_mail_journey_execute"
+        before = self._count_triggers(xmlid)
+        journey._enroll(self.leads[0])
+        self.assertEqual(
+            self._count_triggers(xmlid), before + 1, "an immediate step runs within a minute"
+        )
+
+    def test_cron_executes_due_traces_and_commits(self):
+        journey = self._create_journey([self._email_step(), self._email_step(parent=0)])
+        journey.action_start()
+        journey._enroll(self.leads)
+        cron = self.env.ref("mail_journey_automation.ir_cron_mail_journey_execute")
+        with self.mock_mail_gateway(), self.enter_registry_test_mode():
+            cron.sudo().method_direct_trigger()
+        traces = self._traces(journey)
+        self.assertEqual(len(traces), 6)
+        self.assertEqual(set(traces.mapped("state")), {"done"})
+        self.assertEqual(len(self._new_mails), 6)
+        with self.mock_mail_gateway(), self.enter_registry_test_mode():
+            cron.sudo().method_direct_trigger()
+        self.assertFalse(self._new_mails, "a second run sends nothing again")

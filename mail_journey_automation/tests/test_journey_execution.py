@@ -1,0 +1,275 @@
+from datetime import timedelta
+
+from odoo.tests import tagged
+
+from .common import NOW, JourneyCommon
+
+
+@tagged("post_install", "-at_install", "mail_journey")
+class TestJourneyExecution(JourneyCommon):
+    def test_email_step_posts_on_chatter_and_queues_mail(self):
+        journey = self._create_journey([self._email_step()])
+        journey.action_start()
+        with self.mock_datetime_and_now(NOW), self.mock_mail_gateway():
+            journey._enroll(self.leads)
+            self._process()
+        traces = self._traces(journey)
+        self.assertEqual(traces.mapped("state"), ["done"] * 3)
+        lead = self.leads[0]
+        trace = traces.filtered(lambda trace: trace.res_id == lead.id)
+        message = trace.mail_message_id
+        self.assertIn(message, lead.message_ids, "the email is on the lead's chatter")
+        self.assertEqual(message.subject, "Welcome Contact 0")
+        self.assertEqual(trace.message_id, message.message_id)
+        self.assertTrue(trace.message_id)
+        self.assertMailMailWEmails(
+            [lead.email_from],
+            "outgoing",
+            content="Hello Contact 0",
+            fields_values={
+                "subject": "Welcome Contact 0",
+                "model": "crm.lead",
+                "res_id": lead.id,
+            },
+        )
+        self.assertEqual(journey.mail_sent_count, 3)
+
+    def test_email_step_queues_mail_cron(self):
+        journey = self._create_journey([self._email_step()])
+        journey.action_start()
+        journey._enroll(self.leads[0])
+        before = self._count_triggers("mail.ir_cron_mail_scheduler_action")
+        with self.mock_mail_gateway():
+            self._process()
+        self.assertEqual(
+            self._count_triggers("mail.ir_cron_mail_scheduler_action"),
+            before + 1,
+            "the mail queue is woken up, not left to its hourly run",
+        )
+
+    def test_children_scheduled_after_parent(self):
+        journey = self._create_journey(
+            [
+                self._email_step(),
+                self._email_step(
+                    self.template_intro, parent=0, interval_number=2, interval_unit="days"
+                ),
+            ]
+        )
+        journey.action_start()
+        with self.mock_datetime_and_now(NOW), self.mock_mail_gateway():
+            journey._enroll(self.leads[0])
+            self._process()
+        child = self._traces(journey, step_id=journey.step_ids[1].id)
+        self.assertEqual(child.schedule_date, NOW + timedelta(days=2))
+        self.assertEqual(child.state, "scheduled")
+        self.assertEqual(
+            child.parent_trace_id, self._traces(journey, step_id=journey.step_ids[0].id)
+        )
+        with self.mock_datetime_and_now(NOW + timedelta(days=1)), self.mock_mail_gateway():
+            self._process()
+        self.assertEqual(child.state, "scheduled", "not due before its delay")
+        with self.mock_datetime_and_now(NOW + timedelta(days=2)), self.mock_mail_gateway():
+            self._process()
+        self.assertEqual(child.state, "done")
+        enrollment = child.enrollment_id
+        self.assertEqual(enrollment.state, "completed")
+        self.assertEqual(enrollment.date_end, NOW + timedelta(days=2))
+
+    def test_condition_false_skips_step_and_branch(self):
+        journey = self._create_journey(
+            [
+                self._email_step(
+                    condition_domain=f"[('journey_stage_id', '=', {self.stage_proposal.id})]"
+                ),
+                self._email_step(self.template_intro, parent=0),
+            ]
+        )
+        journey.action_start()
+        self.leads[1].journey_stage_id = self.stage_proposal
+        with self.mock_mail_gateway():
+            journey._enroll(self.leads[:2])
+            self._process()
+            self._process()
+        skipped = self._traces(journey, res_id=self.leads[0].id)
+        self.assertEqual(skipped.state, "skipped")
+        self.assertIn("condition", skipped.state_message)
+        self.assertEqual(
+            self._traces(journey, res_id=self.leads[1].id).mapped("state"), ["done", "done"]
+        )
+
+    def test_condition_true_runs_step(self):
+        journey = self._create_journey(
+            [self._email_step(condition_domain=f"[('user_id', '=', {self.user_sales.id})]")]
+        )
+        journey.action_start()
+        with self.mock_mail_gateway():
+            journey._enroll(self.leads[0])
+            self._process()
+        self.assertEqual(self._traces(journey).state, "done")
+
+    def test_activity_step_for_salesperson(self):
+        journey = self._create_journey(
+            [
+                {
+                    "name": "Call",
+                    "action": "activity",
+                    "activity_summary": "Call the prospect",
+                    "activity_deadline_days": 2,
+                }
+            ]
+        )
+        journey.action_start()
+        with self.mock_datetime_and_now(NOW):
+            journey._enroll(self.leads[0])
+            self._process()
+        activity = self.leads[0].activity_ids
+        self.assertEqual(activity.summary, "Call the prospect")
+        self.assertEqual(activity.user_id, self.user_sales)
+        self.assertEqual(activity.date_deadline, NOW.date() + timedelta(days=2))
+
+    def test_server_action_step_runs_on_all_records(self):
+        action = self.env["ir.actions.server"].create(
+            {
+                "name": "Tag priority",
+                "model_id": self.env["ir.model"]._get_id("crm.lead"),
+                "state": "code",
+                "code": "records.write({'priority': '3'})",
+            }
+        )
+        journey = self._create_journey(
+            [{"name": "Prioritise", "action": "server_action", "server_action_id": action.id}]
+        )
+        journey.action_start()
+        journey._enroll(self.leads)
+        self._process()
+        self.assertEqual(self.leads.mapped("priority"), ["3"] * 3)
+
+    def test_set_stage_step(self):
+        journey = self._create_journey(
+            [{"name": "Explore", "action": "set_stage", "stage_id": self.stage_exploration.id}]
+        )
+        journey.action_start()
+        journey._enroll(self.leads[0])
+        self._process()
+        self.assertEqual(self.leads[0].journey_stage_id, self.stage_exploration)
+        self.assertIn(
+            self.stage_exploration.name,
+            self.leads[0].message_ids.tracking_value_ids.mapped("new_value_char"),
+            "the stage change is tracked in the chatter",
+        )
+
+    def test_exit_step_ends_enrollment(self):
+        journey = self._create_journey(
+            [{"name": "Leave", "action": "exit"}, self._email_step(parent=0)]
+        )
+        journey.action_start()
+        journey._enroll(self.leads[0])
+        self._process()
+        enrollment = journey.enrollment_ids
+        self.assertEqual(enrollment.state, "exited")
+        self.assertEqual(len(enrollment.trace_ids), 1, "nothing runs after an exit step")
+
+    def test_goal_completes_enrollment_before_step(self):
+        journey = self._create_journey(
+            [self._email_step(interval_number=1, interval_unit="days")],
+            goal_domain=f"[('journey_stage_id', '=', {self.stage_proposal.id})]",
+        )
+        journey.action_start()
+        with self.mock_datetime_and_now(NOW), self.mock_mail_gateway():
+            journey._enroll(self.leads[:2])
+        self.leads[0].journey_stage_id = self.stage_proposal
+        with self.mock_datetime_and_now(NOW + timedelta(days=1)), self.mock_mail_gateway():
+            self._process()
+        reached = journey.enrollment_ids.filtered(lambda e: e.lead_id == self.leads[0])
+        self.assertEqual(reached.state, "completed")
+        self.assertEqual(reached.exit_reason, "Goal reached.")
+        self.assertEqual(reached.trace_ids.state, "cancelled")
+        self.assertEqual(len(self._new_mails), 1, "only the other lead gets the email")
+
+    def test_end_stage_on_completion(self):
+        journey = self._create_journey([self._email_step()], end_stage_id=self.stage_care.id)
+        journey.action_start()
+        with self.mock_mail_gateway():
+            journey._enroll(self.leads[0])
+            self._process()
+        self.assertEqual(journey.enrollment_ids.state, "completed")
+        self.assertEqual(self.leads[0].journey_stage_id, self.stage_care)
+
+    def test_running_twice_sends_once(self):
+        journey = self._create_journey([self._email_step()])
+        journey.action_start()
+        with self.mock_mail_gateway():
+            journey._enroll(self.leads)
+            self._process()
+            self._process()
+        self.assertEqual(len(self._new_mails), 3)
+        sent = self.leads[0].message_ids.filtered(lambda m: m.subject == "Welcome Contact 0")
+        self.assertEqual(len(sent), 1)
+
+    def test_bad_record_does_not_block_batch(self):
+        fragile = self.env["mail.template"].create(
+            {
+                "name": "Breaks on leads without contact name",
+                "model_id": self.env["ir.model"]._get_id("crm.lead"),
+                "subject": "Hi {{ object.contact_name.upper() }}",
+                "body_html": "<p>Hi</p>",
+                "use_default_to": True,
+            }
+        )
+        self.leads[0].contact_name = False
+        journey = self._create_journey([self._email_step(fragile)])
+        journey.action_start()
+        with (
+            self.mock_mail_gateway(),
+            self.assertLogs("odoo.addons.mail_journey_automation", "WARNING") as logs,
+        ):
+            journey._enroll(self.leads)
+            self._process()
+        traces = self._traces(journey)
+        failed = traces.filtered(lambda trace: trace.res_id == self.leads[0].id)
+        self.assertEqual(failed.state, "error")
+        self.assertIn("Failed to render", failed.state_message)
+        self.assertIn(f"trace {failed.id}", logs.output[0])
+        sent = traces - failed
+        self.assertEqual(sent.mapped("state"), ["done", "done"])
+        self.assertEqual(
+            set(sent.mail_message_id.mapped("subject")), {"Hi CONTACT 1", "Hi CONTACT 2"}
+        )
+
+    def test_missing_email_is_an_error(self):
+        self.leads[0].email_from = False
+        journey = self._create_journey([self._email_step()])
+        journey.action_start()
+        with self.mock_mail_gateway():
+            journey._enroll(self.leads[:2])
+            self._process()
+        trace = self._traces(journey, res_id=self.leads[0].id)
+        self.assertEqual(trace.state, "error")
+        self.assertEqual(trace.state_message, "The record has no valid email address.")
+        self.assertEqual(len(self._new_mails), 1)
+
+    def test_blacklisted_address_is_skipped(self):
+        self.env["mail.blacklist"].sudo()._add(self.leads[0].email_from)
+        journey = self._create_journey([self._email_step()])
+        journey.action_start()
+        with self.mock_mail_gateway():
+            journey._enroll(self.leads[:2])
+            self._process()
+        trace = self._traces(journey, res_id=self.leads[0].id)
+        self.assertEqual(trace.state, "skipped")
+        self.assertIn("blacklisted", trace.state_message)
+        self.assertEqual(len(self._new_mails), 1)
+
+    def test_deleted_record_cancels_trace(self):
+        journey = self._create_journey([self._email_step(interval_number=1, interval_unit="hours")])
+        journey.action_start()
+        with self.mock_datetime_and_now(NOW):
+            journey._enroll(self.leads[0])
+        enrollment = journey.enrollment_ids
+        self.leads[0].unlink()
+        with self.mock_datetime_and_now(NOW + timedelta(hours=1)), self.mock_mail_gateway():
+            self._process()
+        self.assertEqual(enrollment.trace_ids.state, "cancelled")
+        self.assertEqual(enrollment.state, "cancelled")
+        self.assertFalse(self._new_mails)

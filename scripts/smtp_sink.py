@@ -1,0 +1,47 @@
+"""A local SMTP sink for the demo: every message received is written as an
+.eml file in the given folder. Nothing is relayed anywhere."""
+
+import argparse
+import asyncio
+import logging
+import time
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+_logger = logging.getLogger("smtp_sink")
+
+
+class EmlWriter:
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.counter = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.counter += 1
+        path = self.folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{self.counter:05d}.eml"
+        path.write_bytes(envelope.original_content or envelope.content)
+        _logger.info("mail to %s saved as %s", ", ".join(envelope.rcpt_tos), path.name)
+        return "250 Message accepted for delivery"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=2525)
+    parser.add_argument("--folder", default="var/mail")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s smtp_sink: %(message)s")
+    controller = Controller(EmlWriter(args.folder), hostname="127.0.0.1", port=args.port)
+    controller.start()
+    _logger.info("listening on 127.0.0.1:%s, writing to %s", args.port, args.folder)
+    try:
+        asyncio.run(asyncio.Event().wait())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()
