@@ -67,8 +67,8 @@ def run_size(registry, size):
             env.invalidate_all()
         elapsed = time.perf_counter() - started
         queries = sql_db.sql_counter - queries_before
-        sent = env["mail.mail"].search_count(
-            [("model", "=", "crm.lead"), ("res_id", "in", leads.ids)]
+        sent = env["mail.journey.trace"].search_count(
+            [("journey_id", "=", journey.id), ("state", "=", "done"), ("message_id", "!=", False)]
         )
         return {
             "n": size,

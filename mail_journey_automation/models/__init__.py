@@ -3,6 +3,10 @@ from . import mail_journey
 from . import mail_journey_step
 from . import mail_journey_enrollment
 from . import mail_journey_trace
+from . import mail_journey_event
 from . import mail_journey_record_mixin
 from . import crm_lead
 from . import sale_order
+from . import mail_mail
+from . import mail_thread
+from . import res_config_settings

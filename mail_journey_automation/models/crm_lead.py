@@ -1,4 +1,16 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
+from odoo.tools import SQL
+
+ENGAGEMENT_FIELDS = [
+    "journey_open_count",
+    "journey_click_count",
+    "journey_reply_count",
+    "journey_bounce_count",
+    "journey_last_engagement_date",
+    "journey_last_click_date",
+    "journey_last_reply_date",
+    "journey_engagement_score",
+]
 
 
 class CrmLead(models.Model):
@@ -16,6 +28,29 @@ class CrmLead(models.Model):
         ondelete="restrict",
         default=lambda self: self._default_journey_stage_id(),
         group_expand="_read_group_expand_journey_stage_ids",
+    )
+
+    # engagement with journey emails, from the event log (people only)
+    journey_event_ids = fields.One2many(
+        "mail.journey.event", "lead_id", string="Engagement Events", readonly=True
+    )
+    journey_open_count = fields.Integer(string="Email Opens", readonly=True, copy=False)
+    journey_click_count = fields.Integer(string="Email Clicks", readonly=True, copy=False)
+    journey_reply_count = fields.Integer(string="Email Replies", readonly=True, copy=False)
+    journey_bounce_count = fields.Integer(string="Email Bounces", readonly=True, copy=False)
+    journey_last_engagement_date = fields.Datetime(
+        string="Last Engagement", readonly=True, copy=False
+    )
+    journey_last_click_date = fields.Datetime(string="Last Click", readonly=True, copy=False)
+    journey_last_reply_date = fields.Datetime(string="Last Reply", readonly=True, copy=False)
+    journey_engagement_score = fields.Float(
+        string="Engagement Score",
+        digits=(16, 1),
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Weighted opens, clicks, replies and external events, each worth half as much "
+        "after every half-life (weights in Settings).",
     )
 
     @api.model
@@ -44,8 +79,82 @@ class CrmLead(models.Model):
         Journey._enroll_on_event(changed_stage, "crm_stage", crm_stage_id=vals.get("stage_id"))
         return result
 
+    def action_view_journey_events(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "mail_journey_automation.action_mail_journey_event"
+        )
+        action["domain"] = [("lead_id", "=", self.id)]
+        return action
+
+    def _update_journey_engagement(self):
+        """Recompute the engagement counters, dates and score of the leads
+        from their event log, in one query."""
+        if not self:
+            return
+        weights = self.env["res.config.settings"]._get_journey_score_weights()
+        self.env["mail.journey.event"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+            UPDATE crm_lead lead
+               SET journey_open_count = COALESCE(stats.opens, 0),
+                   journey_click_count = COALESCE(stats.clicks, 0),
+                   journey_reply_count = COALESCE(stats.replies, 0),
+                   journey_bounce_count = COALESCE(stats.bounces, 0),
+                   journey_last_engagement_date = stats.last_engagement,
+                   journey_last_click_date = stats.last_click,
+                   journey_last_reply_date = stats.last_reply,
+                   journey_engagement_score = ROUND(COALESCE(stats.score, 0)::numeric, 1)
+              FROM unnest(%(ids)s::int[]) AS target(id)
+         LEFT JOIN (
+                SELECT lead_id,
+                       COUNT(*) FILTER (WHERE type = 'open') AS opens,
+                       COUNT(*) FILTER (WHERE type = 'click') AS clicks,
+                       COUNT(*) FILTER (WHERE type = 'reply') AS replies,
+                       COUNT(*) FILTER (WHERE type = 'bounce') AS bounces,
+                       MAX(date) FILTER (WHERE type IN ('open', 'click', 'reply', 'external'))
+                           AS last_engagement,
+                       MAX(date) FILTER (WHERE type = 'click') AS last_click,
+                       MAX(date) FILTER (WHERE type = 'reply') AS last_reply,
+                       SUM(
+                           CASE type WHEN 'open' THEN %(open)s
+                                     WHEN 'click' THEN %(click)s
+                                     WHEN 'reply' THEN %(reply)s
+                                     WHEN 'external' THEN %(external)s
+                                     WHEN 'bounce' THEN %(bounce)s
+                                     WHEN 'unsubscribe' THEN %(unsubscribe)s
+                                     ELSE 0 END
+                           * POWER(0.5, EXTRACT(EPOCH FROM (%(now)s - date)) / 86400.0
+                                        / %(half_life)s)
+                       ) AS score
+                  FROM mail_journey_event
+                 WHERE lead_id = ANY(%(ids)s) AND is_machine IS NOT TRUE
+              GROUP BY lead_id
+              ) stats ON stats.lead_id = target.id
+             WHERE lead.id = target.id
+                """,
+                ids=self.ids,
+                now=fields.Datetime.now(),
+                **weights,
+            )
+        )
+        self.invalidate_recordset(ENGAGEMENT_FIELDS)
+
+    @api.model
+    def _cron_decay_journey_scores(self):
+        """Let engagement scores decay with time, in committed batches."""
+        leads = self.with_context(active_test=False).search([("journey_engagement_score", "!=", 0)])
+        for batch in tools.split_every(1000, leads.ids, self.browse):
+            batch._update_journey_engagement()
+            if not self.env["ir.cron"]._commit_progress(len(batch)):
+                break
+
     def _journey_get_emails(self):
         return {lead.id: lead.email_normalized for lead in self}
+
+    def _journey_get_bounce_counts(self):
+        return {lead.id: lead.message_bounce for lead in self}
 
     def _journey_set_stage(self, stage):
         self.filtered(lambda lead: lead.journey_stage_id != stage).journey_stage_id = stage

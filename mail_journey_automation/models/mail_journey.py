@@ -131,6 +131,17 @@ class MailJourney(models.Model):
         help="A running enrollment whose record matches this filter is completed "
         "by goal, before any further step.",
     )
+    exit_on_reply = fields.Boolean(
+        string="Exit When Replied",
+        help="A person's reply to any email of the journey completes the enrollment "
+        "(automatic answers such as out-of-office do not count).",
+    )
+    reply_stage_id = fields.Many2one(
+        "mail.journey.stage",
+        string="Stage When Replied",
+        help="Move the record to this journey stage when the customer replies to a "
+        "journey email (e.g. from Need exploration straight to Proposal & quotation).",
+    )
     end_stage_id = fields.Many2one(
         "mail.journey.stage",
         string="Stage When Completed",

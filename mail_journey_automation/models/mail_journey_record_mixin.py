@@ -78,6 +78,10 @@ class MailJourneyRecordMixin(models.AbstractModel):
         """Return {record id: normalized email address or False}."""
         raise NotImplementedError
 
+    def _journey_get_bounce_counts(self):
+        """Return {record id: number of bounces of its email address}."""
+        raise NotImplementedError
+
     def _journey_get_salespersons(self):
         """Return {record id: res.users} for the activities of journeys."""
         return {record.id: record.user_id for record in self}

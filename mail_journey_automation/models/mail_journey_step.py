@@ -3,6 +3,12 @@ from odoo.exceptions import ValidationError
 
 from .mail_journey import INTERVAL_UNITS, interval_delta
 
+# engagement branch -> the event it waits for (on the parent email's trace)
+POSITIVE_TRIGGERS = {"opened": "open", "clicked": "click", "replied": "reply", "bounced": "bounce"}
+# "not" branch -> the event whose absence it waits for
+NEGATIVE_TRIGGERS = {"not_opened": "open", "not_clicked": "click", "not_replied": "reply"}
+ENGAGEMENT_TRIGGERS = {**POSITIVE_TRIGGERS, **NEGATIVE_TRIGGERS}
+
 
 class MailJourneyStep(models.Model):
     _name = "mail.journey.step"
@@ -32,9 +38,27 @@ class MailJourneyStep(models.Model):
     depth = fields.Integer(compute="_compute_tree_path", store=True, recursive=True)
     # when
     trigger = fields.Selection(
-        [("start", "At journey start"), ("parent", "After the previous step")],
+        [
+            ("start", "At journey start"),
+            ("parent", "After the previous step"),
+            ("opened", "Previous email opened"),
+            ("not_opened", "Previous email not opened"),
+            ("clicked", "Previous email clicked"),
+            ("not_clicked", "Previous email not clicked"),
+            ("replied", "Previous email replied"),
+            ("not_replied", "Previous email not replied"),
+            ("bounced", "Previous email bounced"),
+        ],
         required=True,
         default="start",
+        help="Engagement branches wait for what the customer does with the previous email: "
+        "'opened', 'clicked', 'replied' and 'bounced' run after the event; their 'not' "
+        "counterparts run at the end of the wait only if the event never came.",
+    )
+    click_url = fields.Char(
+        string="Clicked URL",
+        help="For click branches: only clicks on links starting with this URL count. "
+        "Empty: any link.",
     )
     interval_number = fields.Integer(string="Wait", default=0)
     interval_unit = fields.Selection(INTERVAL_UNITS, string="Unit", required=True, default="days")
@@ -93,6 +117,15 @@ class MailJourneyStep(models.Model):
     @api.depends_context("lang")
     def _compute_description(self):
         units = dict(self._fields["interval_unit"]._description_selection(self.env))
+        events = {
+            "opened": self.env._("opened"),
+            "not_opened": self.env._("not opened"),
+            "clicked": self.env._("clicked"),
+            "not_clicked": self.env._("not clicked"),
+            "replied": self.env._("replied to"),
+            "not_replied": self.env._("not replied to"),
+            "bounced": self.env._("bounced"),
+        }
         for step in self:
             if step.interval_number:
                 when = self.env._(
@@ -102,11 +135,27 @@ class MailJourneyStep(models.Model):
                 )
             else:
                 when = self.env._("At once after")
+            parent = step.parent_id.name
             if step.trigger == "start" or not step.parent_id:
-                reference = self.env._("the start")
+                label = f"{when} {self.env._('the start')}"
+            elif step.trigger == "parent":
+                label = f"{when} '{parent}'"
+            elif step.trigger in NEGATIVE_TRIGGERS:
+                label = self.env._(
+                    "If '%(parent)s' is %(event)s within %(number)s %(unit)s",
+                    parent=parent,
+                    event=events[step.trigger],
+                    number=step.interval_number,
+                    unit=units[step.interval_unit].lower(),
+                )
             else:
-                reference = f"'{step.parent_id.name}'"
-            step.description = f"{when} {reference} → {step._get_action_label()}"
+                label = self.env._(
+                    "%(when)s '%(parent)s' is %(event)s",
+                    when=when,
+                    parent=parent,
+                    event=events[step.trigger],
+                )
+            step.description = f"{label} → {step._get_action_label()}"
 
     def _get_action_label(self):
         self.ensure_one()
@@ -160,6 +209,14 @@ class MailJourneyStep(models.Model):
                         step=step.name,
                     )
                 )
+            if step.trigger in ENGAGEMENT_TRIGGERS and step.parent_id.action != "email":
+                raise ValidationError(
+                    self.env._(
+                        "Step '%(step)s' waits for what the customer does with an email: "
+                        "it must come after an email step.",
+                        step=step.name,
+                    )
+                )
 
     @api.constrains("action", "mail_template_id", "server_action_id", "stage_id", "journey_id")
     def _check_action(self):
@@ -197,7 +254,10 @@ class MailJourneyStep(models.Model):
 
     @api.onchange("parent_id")
     def _onchange_parent_id(self):
-        self.trigger = "parent" if self.parent_id else "start"
+        if not self.parent_id:
+            self.trigger = "start"
+        elif self.trigger == "start":
+            self.trigger = "parent"
 
     def _simulate_detail(self, record):
         """Describe what this step would do to ``record``, for the test run."""
@@ -215,6 +275,11 @@ class MailJourneyStep(models.Model):
         return self.journey_id._eval_domain(
             self.condition_domain, self.journey_id.model, self._fields["condition_domain"].string
         )
+
+    def _matches_url(self, url):
+        """Whether a click on ``url`` counts for this step's click branch."""
+        self.ensure_one()
+        return not self.click_url or (url or "").startswith(self.click_url)
 
     def _get_delta(self):
         self.ensure_one()

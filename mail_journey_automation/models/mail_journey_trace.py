@@ -1,12 +1,23 @@
+import ast
 import logging
 
+import lxml.html
 from dateutil.relativedelta import relativedelta
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.fields import Domain
 from odoo.tools import SQL
+from odoo.tools.mail import URL_SKIP_PROTOCOL_REGEX
+
+from odoo.addons.link_tracker.tools.html import find_links_with_urls_and_labels
+
+from .mail_journey_step import NEGATIVE_TRIGGERS
 
 _logger = logging.getLogger(__name__)
+
+TRACKING_DAYS_PARAM = "mail_journey.tracking_days"
+# as mass_mailing: past this many bounces an address is no longer mailed
+BOUNCE_LIMIT = 5
 
 
 class MailJourneyTrace(models.Model):
@@ -60,7 +71,25 @@ class MailJourneyTrace(models.Model):
         "mail.message", string="Email", index="btree_not_null", ondelete="set null", readonly=True
     )
     message_id = fields.Char(string="Message-ID", index="btree_not_null", readonly=True, copy=False)
+    mail_mail_id = fields.Many2one(
+        "mail.mail",
+        string="Outgoing Email",
+        index="btree_not_null",
+        ondelete="set null",
+        readonly=True,
+    )
     subject = fields.Char(related="mail_message_id.subject")
+    # engagement (people only: machine opens and clicks are in the event log)
+    sent_datetime = fields.Datetime(string="Sent On", readonly=True)
+    open_datetime = fields.Datetime(string="First Opened On", readonly=True)
+    last_open_datetime = fields.Datetime(string="Last Opened On", readonly=True)
+    open_count = fields.Integer(string="Opens", readonly=True)
+    click_datetime = fields.Datetime(string="First Clicked On", readonly=True)
+    click_count = fields.Integer(string="Clicks", readonly=True)
+    reply_datetime = fields.Datetime(string="Replied On", readonly=True)
+    bounce_datetime = fields.Datetime(string="Bounced On", readonly=True)
+    unsubscribe_datetime = fields.Datetime(string="Unsubscribed On", readonly=True)
+    event_ids = fields.One2many("mail.journey.event", "trace_id", string="Events")
 
     _due_index = models.Index("(schedule_date, id) WHERE state = 'scheduled'")
 
@@ -185,8 +214,17 @@ class MailJourneyTrace(models.Model):
                 trace._run_step(step)
 
     def _run_step_batch(self, step):
-        condition = step._get_condition()
         traces = self
+        if step.trigger in NEGATIVE_TRIGGERS:
+            # the event came at or before the deadline: the "not" branch is off
+            came = traces.filtered(
+                lambda trace: trace.parent_trace_id._had_event(
+                    NEGATIVE_TRIGGERS[step.trigger], step, trace.schedule_date
+                )
+            )
+            came._finish("cancelled", self.env._("The customer did it before the deadline."))
+            traces -= came
+        condition = step._get_condition()
         if not condition.is_true():
             records = traces.enrollment_id._get_records()
             matching = set(records.filtered_domain(condition).ids)
@@ -201,7 +239,7 @@ class MailJourneyTrace(models.Model):
             traces -= failed_traces
         traces._finish("done")
         if step.action != "exit":
-            traces._schedule_children()
+            traces._schedule_children(("parent", *NEGATIVE_TRIGGERS))
 
     def _finish(self, state, message=False):
         if self:
@@ -209,7 +247,9 @@ class MailJourneyTrace(models.Model):
                 {"state": state, "state_message": message, "date_done": fields.Datetime.now()}
             )
 
-    def _schedule_children(self, trigger="parent"):
+    def _schedule_children(self, triggers, url=None):
+        """Schedule the child steps of ``self`` whose trigger is in ``triggers``,
+        their wait counted from now."""
         now = fields.Datetime.now()
         vals_list = [
             {
@@ -220,7 +260,7 @@ class MailJourneyTrace(models.Model):
             }
             for trace in self
             for child in trace.step_id.child_ids
-            if child.trigger == trigger
+            if child.trigger in triggers and (url is None or child._matches_url(url))
         ]
         children = self.create(vals_list)
         children._trigger_execution()
@@ -235,6 +275,7 @@ class MailJourneyTrace(models.Model):
         journey = step.journey_id
         records = self.enrollment_id._get_records()
         emails = records._journey_get_emails()
+        bounces = records._journey_get_bounce_counts()
         blacklisted = set(
             self.env["mail.blacklist"]
             .sudo()
@@ -243,12 +284,18 @@ class MailJourneyTrace(models.Model):
         )
         no_email = self.filtered(lambda trace: not emails.get(trace.res_id))
         excluded = self.filtered(lambda trace: emails.get(trace.res_id) in blacklisted)
-        to_send = self - no_email - excluded
+        bounced = (self - excluded).filtered(
+            lambda trace: bounces.get(trace.res_id, 0) >= BOUNCE_LIMIT
+        )
+        to_send = self - no_email - excluded - bounced
         if to_send:
             composer = (
                 self.env["mail.compose.message"]
-                # recipients stay email addresses: no partner created per lead
-                .with_context(mail_composer_force_partners=False)
+                .with_context(
+                    # recipients stay email addresses: no partner created per lead
+                    mail_composer_force_partners=False,
+                    mail_journey_trace_ids=to_send.ids,
+                )
                 .create(
                     {
                         "composition_mode": "mass_mail",
@@ -268,12 +315,17 @@ class MailJourneyTrace(models.Model):
             for trace in to_send:
                 mail = mail_by_res_id.get(trace.res_id)
                 trace.write(
-                    {"mail_message_id": mail.mail_message_id.id, "message_id": mail.message_id}
+                    {
+                        "mail_mail_id": mail.id,
+                        "mail_message_id": mail.mail_message_id.id,
+                        "message_id": mail.message_id,
+                    }
                 )
             self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
         return {
             ("error", self.env._("The record has no valid email address.")): no_email,
             ("skipped", self.env._("The email address is blacklisted.")): excluded,
+            ("skipped", self.env._("The email address bounced too often.")): bounced,
         }
 
     def _action_activity(self, step):
@@ -310,6 +362,252 @@ class MailJourneyTrace(models.Model):
         self.enrollment_id._close(
             "exited", self.env._("Exit step '%(step)s' reached.", step=step.name)
         )
+
+    # ------------------------------------------------------------
+    # TRACKING: signed URLs
+    # ------------------------------------------------------------
+
+    def _get_token(self, purpose, *extra):
+        self.ensure_one()
+        return tools.hmac(self.env(su=True), f"mail_journey-{purpose}", (self.id, *extra))
+
+    def _check_token(self, token, purpose, *extra):
+        """Whether ``token`` signs this trace for ``purpose``, within the
+        tracking period after sending."""
+        if len(self) != 1 or not token or not self.exists():
+            return False
+        if not tools.consteq(str(token), self._get_token(purpose, *extra)):
+            return False
+        days = int(self.env["ir.config_parameter"].sudo().get_param(TRACKING_DAYS_PARAM, 365))
+        sent = self.date_done or self.create_date
+        return bool(sent) and fields.Datetime.now() <= sent + relativedelta(days=days)
+
+    def _get_tracking_url(self, purpose, *extra):
+        self.ensure_one()
+        path = "/".join(str(part) for part in (purpose[0], self.id, *extra))
+        token = self._get_token(purpose, *extra)
+        return f"{self.journey_id.get_base_url()}/mail_journey/{path}/{token}"
+
+    def _get_unsubscribe_url(self):
+        return self._get_tracking_url("unsubscribe")
+
+    # ------------------------------------------------------------
+    # ENGAGEMENT
+    # ------------------------------------------------------------
+
+    def _log_events(self, event_type, **values):
+        """Append one event per trace of ``self`` to the engagement log."""
+        return (
+            self.env["mail.journey.event"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "type": event_type,
+                        "trace_id": trace.id,
+                        "journey_id": trace.journey_id.id,
+                        "step_id": trace.step_id.id,
+                        "lead_id": trace.lead_id.id,
+                        "company_id": trace.company_id.id,
+                        **values,
+                    }
+                    for trace in self
+                ]
+            )
+        )
+
+    def _register_open(self, user_agent=None, ip=None):
+        self.ensure_one()
+        now = fields.Datetime.now()
+        reason = self.env["mail.journey.event"]._get_machine_reason(self, "open", user_agent, ip)
+        self._log_events("open", is_machine=bool(reason), machine_reason=reason)
+        if reason:
+            return False
+        first_open = not self.open_datetime
+        self.write(
+            {
+                "open_count": self.open_count + 1,
+                "open_datetime": self.open_datetime or now,
+                "last_open_datetime": now,
+            }
+        )
+        if first_open:
+            self._on_engagement("opened")
+        return True
+
+    def _register_click(self, link, user_agent=None, ip=None, honeypot=False):
+        self.ensure_one()
+        now = fields.Datetime.now()
+        reason = self.env["mail.journey.event"]._get_machine_reason(
+            self, "click", user_agent, ip, link=link, honeypot=honeypot
+        )
+        self._log_events(
+            "click", url=link.url, link_id=link.id, is_machine=bool(reason), machine_reason=reason
+        )
+        if reason:
+            return False
+        first_click, first_open = not self.click_datetime, not self.open_datetime
+        self.write(
+            {
+                "click_count": self.click_count + 1,
+                "click_datetime": self.click_datetime or now,
+                # a click is an open, even when the images were blocked
+                "open_count": self.open_count or 1,
+                "open_datetime": self.open_datetime or now,
+                "last_open_datetime": self.last_open_datetime or now,
+            }
+        )
+        if first_open:
+            self._on_engagement("opened")
+        self._on_engagement("clicked", url=link.url, first=first_click)
+        return True
+
+    def _register_reply(self, auto_reason=False, description=False):
+        """Record a reply to the emails of ``self``; automatic answers are
+        logged but count for nothing."""
+        if auto_reason:
+            self._log_events(
+                "auto_reply", is_machine=True, machine_reason=auto_reason, description=description
+            )
+            return
+        now = fields.Datetime.now()
+        self._log_events("reply", description=description)
+        new = self.filtered(lambda trace: not trace.reply_datetime)
+        new.reply_datetime = now
+        new.filtered(lambda trace: not trace.open_datetime).write(
+            {"open_datetime": now, "last_open_datetime": now, "open_count": 1}
+        )
+        new._on_engagement("replied")
+        for journey, traces in new.grouped("journey_id").items():
+            running = traces.enrollment_id.filtered(lambda e: e.state == "running")
+            if journey.reply_stage_id:
+                running._get_records()._journey_set_stage(journey.reply_stage_id)
+            if journey.exit_on_reply:
+                running._close("completed", self.env._("The customer replied."))
+
+    def _register_bounce(self, description=False):
+        self._log_events("bounce", description=description)
+        new = self.filtered(lambda trace: not trace.bounce_datetime)
+        new.bounce_datetime = fields.Datetime.now()
+        new._on_engagement("bounced")
+
+    def _register_unsubscribe(self):
+        """Blacklist the address this email went to and exit every running
+        enrollment of that address, in every journey."""
+        self.ensure_one()
+        email = self.enrollment_id._get_records()._journey_get_emails().get(self.res_id)
+        if not self.unsubscribe_datetime:
+            self.unsubscribe_datetime = fields.Datetime.now()
+            self._log_events("unsubscribe", description=email)
+        if not email:
+            return
+        self.env["mail.blacklist"].sudo()._add(
+            email,
+            message=self.env._(
+                "Unsubscribed from the journey email '%(subject)s'.", subject=self.subject
+            ),
+        )
+        self.env["mail.journey.enrollment"].sudo().search(
+            [
+                ("state", "=", "running"),
+                "|",
+                ("lead_id.email_normalized", "=", email),
+                ("order_id.partner_id.email_normalized", "=", email),
+            ]
+        )._close("exited", self.env._("The customer unsubscribed."))
+
+    def _on_engagement(self, trigger, url=None, first=True):
+        """The customer did ``trigger`` (opened, clicked, ...) with the emails
+        of ``self``: cancel the pending "not" branches and, the first time,
+        schedule the matching branches, unless their "not" counterpart
+        already ran at its deadline."""
+        negative = f"not_{trigger}"
+        pending = self.search(
+            [
+                ("parent_trace_id", "in", self.ids),
+                ("state", "=", "scheduled"),
+                ("step_id.trigger", "=", negative),
+            ]
+        ).filtered(lambda trace: trace.step_id._matches_url(url))
+        pending._finish("cancelled", self.env._("The customer did it before the deadline."))
+        if not first:
+            return
+        decided = self.search(
+            [
+                ("parent_trace_id", "in", self.ids),
+                ("state", "=", "done"),
+                ("step_id.trigger", "=", negative),
+            ]
+        ).parent_trace_id
+        (self - decided).filtered(
+            lambda trace: trace.enrollment_id.state == "running"
+        )._schedule_children((trigger,), url=url)
+
+    def _had_event(self, event_type, step, until):
+        """Whether a person did ``event_type`` on this email at or before ``until``."""
+        self.ensure_one()
+        if event_type == "open":
+            return bool(self.open_datetime) and self.open_datetime <= until
+        if event_type == "reply":
+            return bool(self.reply_datetime) and self.reply_datetime <= until
+        return any(
+            event.type == "click"
+            and not event.is_machine
+            and event.date <= until
+            and step._matches_url(event.url)
+            for event in self.event_ids
+        )
+
+    def _get_mail_tracking_values(self, mail_values_all):
+        """Add the pixel, the tracked links, the legal footer and the
+        unsubscribe headers to the emails of ``self`` (prepared by the mail
+        composer, by record id), in place. Links are shortened with one
+        link_tracker lookup for the whole batch."""
+        traces = {trace.res_id: trace for trace in self}
+        base_url = self.journey_id[:1].get_base_url()
+        short_prefix = f"{base_url}/r/"
+        parsed, links = {}, []
+        for res_id, values in mail_values_all.items():
+            body = values.get("body_html")
+            if res_id not in traces or not body or tools.is_html_empty(body):
+                continue
+            root = lxml.html.fromstring(body)
+            nodes, urls_and_labels = find_links_with_urls_and_labels(
+                root,
+                base_url,
+                skip_regex=rf"^{URL_SKIP_PROTOCOL_REGEX}",
+                skip_prefix=short_prefix,
+                skip_list=["/mail_journey/"],
+            )
+            parsed[res_id] = (root, nodes)
+            links += urls_and_labels
+        trackers = iter(self.env["link.tracker"].sudo().search_or_create(links))
+        for res_id, (root, nodes) in parsed.items():
+            trace = traces[res_id]
+            for node in nodes:
+                tracker = next(trackers)
+                node.set("href", trace._get_tracking_url("click", tracker.code))
+            values = mail_values_all[res_id]
+            footer = self.env["ir.qweb"]._render(
+                "mail_journey_automation.mail_journey_email_footer",
+                {
+                    "company": trace.company_id,
+                    "pixel_url": trace._get_tracking_url("open"),
+                    "honeypot_url": trace._get_tracking_url("honeypot"),
+                    "unsubscribe_url": trace._get_unsubscribe_url(),
+                },
+            )
+            body = lxml.html.tostring(root, encoding="unicode", method="xml")
+            values["body_html"] = tools.mail.append_content_to_html(body, footer, plaintext=False)
+            headers = ast.literal_eval(values.get("headers") or "{}")
+            headers.update(
+                {
+                    "List-Unsubscribe": f"<{trace._get_unsubscribe_url()}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                    "X-Auto-Response-Suppress": "OOF",
+                }
+            )
+            values["headers"] = repr(headers)
 
     # ------------------------------------------------------------
     # CRON

@@ -30,5 +30,8 @@ class SaleOrder(models.Model):
     def _journey_get_emails(self):
         return {order.id: order.partner_id.email_normalized for order in self}
 
+    def _journey_get_bounce_counts(self):
+        return {order.id: order.partner_id.message_bounce for order in self}
+
     def _journey_set_stage(self, stage):
         self.opportunity_id._journey_set_stage(stage)

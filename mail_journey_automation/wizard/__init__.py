@@ -1,2 +1,3 @@
+from . import mail_compose_message
 from . import mail_journey_enroll
 from . import mail_journey_test_run

@@ -15,9 +15,13 @@ class MailJourneyTestRun(models.TransientModel):
     def _compute_timeline(self):
         for wizard in self:
             record = wizard._get_record()
-            wizard.timeline = record and self.env["ir.qweb"]._render(
-                "mail_journey_automation.test_run_timeline",
-                {"lines": wizard.journey_id._simulate(record), "record": record},
+            wizard.timeline = (
+                self.env["ir.qweb"]._render(
+                    "mail_journey_automation.test_run_timeline",
+                    {"lines": wizard.journey_id._simulate(record), "record": record},
+                )
+                if record
+                else False
             )
 
     def _get_record(self):

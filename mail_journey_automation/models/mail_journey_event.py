@@ -1,0 +1,140 @@
+import ipaddress
+import re
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+
+# Machine engagement rules (README, "Machine opens and clicks").
+MACHINE_USER_AGENT = re.compile(
+    r"bot\b|crawler|spider|scanner|preview|python-requests|python-urllib|curl/|wget/|"
+    r"go-http-client|java/|libwww|httpclient|okhttp|headless|phantomjs|barracuda|mimecast|"
+    r"proofpoint|symantec|trendmicro|forcepoint|sophos|fortiguard|safelinks|"
+    r"microsoft office|ms-office|skypeuripreview|facebookexternalhit|slackbot",
+    re.IGNORECASE,
+)
+MACHINE_NETWORKS = {
+    "Apple Mail Privacy Protection": ["17.0.0.0/8"],
+    "Microsoft Defender / Safe Links": [
+        "40.92.0.0/15",
+        "40.107.0.0/16",
+        "52.100.0.0/14",
+        "104.47.0.0/17",
+    ],
+    "Mimecast": ["205.139.110.0/24", "207.211.30.0/24", "91.220.42.0/24"],
+    "Proofpoint": ["148.163.128.0/19", "67.231.144.0/20"],
+    "Barracuda": ["64.235.144.0/20", "209.222.80.0/21"],
+}
+MACHINE_NETWORKS = {
+    name: [ipaddress.ip_network(network) for network in networks]
+    for name, networks in MACHINE_NETWORKS.items()
+}
+# a click this soon after sending, or this soon after a click on another
+# link of the same email, is a scanner following every link
+MACHINE_CLICK_SECONDS = 10
+MACHINE_BURST_SECONDS = 5
+
+EVENT_TYPES = [
+    ("sent", "Sent"),
+    ("open", "Opened"),
+    ("click", "Clicked"),
+    ("reply", "Replied"),
+    ("auto_reply", "Automatic reply"),
+    ("bounce", "Bounced"),
+    ("unsubscribe", "Unsubscribed"),
+    ("external", "External event"),
+]
+
+
+class MailJourneyEvent(models.Model):
+    """Append-only log of what a customer did with journey emails, and of
+    external events (chat, WhatsApp, ...) reported for a lead. Nobody may
+    change or delete events (access rights); the engine creates them."""
+
+    _name = "mail.journey.event"
+    _description = "Journey Engagement Event"
+    _order = "date desc, id desc"
+
+    type = fields.Selection(EVENT_TYPES, required=True, readonly=True, index=True)
+    name = fields.Char(
+        string="Event",
+        readonly=True,
+        help="External events: the name given by the reporting tool (e.g. whatsapp_inquiry).",
+    )
+    date = fields.Datetime(required=True, readonly=True, default=fields.Datetime.now, index=True)
+    trace_id = fields.Many2one(
+        "mail.journey.trace", readonly=True, index="btree_not_null", ondelete="set null"
+    )
+    journey_id = fields.Many2one(
+        "mail.journey", readonly=True, index="btree_not_null", ondelete="set null"
+    )
+    step_id = fields.Many2one("mail.journey.step", readonly=True, ondelete="set null")
+    lead_id = fields.Many2one("crm.lead", readonly=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one("res.company", readonly=True, index=True)
+    is_machine = fields.Boolean(
+        string="Machine",
+        readonly=True,
+        help="Opened or clicked by a privacy proxy or a security scanner, not by a person: "
+        "kept in the log and reports, but it fires no branch and adds nothing to the score.",
+    )
+    machine_reason = fields.Char(readonly=True)
+    url = fields.Char(readonly=True)
+    link_id = fields.Many2one("link.tracker", readonly=True, ondelete="set null")
+    description = fields.Text(readonly=True)
+    payload = fields.Json(readonly=True)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        events = super().create(vals_list)
+        events.lead_id._update_journey_engagement()
+        return events
+
+    @api.model
+    def _get_machine_reason(self, trace, kind, user_agent, ip, link=None, honeypot=False):
+        """Why an open or a click of ``trace`` comes from a machine (privacy
+        proxy, security scanner), or False when a person did it."""
+        if honeypot:
+            return self.env._("clicked the hidden link no person can see")
+        reason = self._get_client_machine_reason(user_agent, ip)
+        if not reason and kind == "click":
+            reason = self._get_click_machine_reason(trace, link)
+        return reason
+
+    @api.model
+    def _get_client_machine_reason(self, user_agent, ip):
+        if not user_agent:
+            return self.env._("no user agent")
+        if match := MACHINE_USER_AGENT.search(user_agent):
+            return self.env._("user agent %(agent)s", agent=match.group(0))
+        try:
+            address = ipaddress.ip_address(ip or "")
+        except ValueError:
+            return False
+        return next(
+            (
+                self.env._("address of %(network)s", network=name)
+                for name, networks in MACHINE_NETWORKS.items()
+                if any(address in network for network in networks)
+            ),
+            False,
+        )
+
+    @api.model
+    def _get_click_machine_reason(self, trace, link):
+        now = fields.Datetime.now()
+        sent = trace.sent_datetime or trace.date_done
+        if sent and (now - sent).total_seconds() < MACHINE_CLICK_SECONDS:
+            return self.env._(
+                "clicked %(seconds)s seconds after sending",
+                seconds=int((now - sent).total_seconds()),
+            )
+        recent = self.search(
+            [
+                ("trace_id", "=", trace.id),
+                ("type", "=", "click"),
+                ("date", ">=", now - relativedelta(seconds=MACHINE_BURST_SECONDS)),
+            ]
+        ).filtered(lambda event: event.link_id != link)
+        if recent:
+            return self.env._("several links clicked within seconds")
+        return False

@@ -1,0 +1,62 @@
+import re
+
+from odoo import api, models, tools
+
+# Answers written by machines: they never count as a customer's reply.
+AUTO_REPLY_SUBJECT = re.compile(
+    r"^\s*(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|"
+    r"abwesenheit|absence|vacation|on leave|r[ée]ponse automatique|自动回复|自動回覆)",
+    re.IGNORECASE,
+)
+
+
+class MailThread(models.AbstractModel):
+    _inherit = "mail.thread"
+
+    @api.model
+    def _message_route_process(self, message, message_dict, routes):
+        # a reply to a journey email: found through its Message-ID, whatever
+        # the address it was sent to (the record's alias or the catchall)
+        if routes:
+            references = message_dict.get("references") or message_dict.get("in_reply_to") or ""
+            message_ids = tools.mail.mail_header_msgid_re.findall(references)
+            if message_ids:
+                traces = (
+                    self.env["mail.journey.trace"]
+                    .sudo()
+                    .search([("message_id", "in", message_ids)])
+                )
+                traces._register_reply(
+                    auto_reason=self._journey_auto_reply_reason(message, message_dict),
+                    description=tools.html2plaintext(message_dict.get("body") or "")[:2000],
+                )
+        return super()._message_route_process(message, message_dict, routes)
+
+    @api.model
+    def _routing_handle_bounce(self, email_message, message_dict):
+        result = super()._routing_handle_bounce(email_message, message_dict)
+        if message_dict.get("bounced_msg_ids"):
+            self.env["mail.journey.trace"].sudo().search(
+                [("message_id", "in", message_dict["bounced_msg_ids"])]
+            )._register_bounce(
+                description=tools.html2plaintext(message_dict.get("body") or "")[:2000]
+            )
+        return result
+
+    @api.model
+    def _journey_auto_reply_reason(self, message, message_dict):
+        """Why an incoming email is an automatic answer, or False for a person's reply."""
+        auto_submitted = (message.get("Auto-Submitted") or "no").strip().lower()
+        if auto_submitted != "no":
+            return f"Auto-Submitted: {auto_submitted}"
+        for header in ("X-Autoreply", "X-Autorespond"):
+            if message.get(header):
+                return f"{header} header"
+        precedence = (message.get("Precedence") or "").strip().lower()
+        if precedence in ("auto_reply", "bulk", "junk"):
+            return f"Precedence: {precedence}"
+        if message.get_content_type() == "multipart/report":
+            return "delivery report"
+        if AUTO_REPLY_SUBJECT.search(message_dict.get("subject") or ""):
+            return "out-of-office subject"
+        return False

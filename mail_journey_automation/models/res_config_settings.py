@@ -1,0 +1,65 @@
+from odoo import api, fields, models
+
+SCORE_WEIGHTS = {
+    "open": 1,
+    "click": 3,
+    "reply": 10,
+    "external": 5,
+    "bounce": -3,
+    "unsubscribe": -10,
+}
+SCORE_HALF_LIFE = 30
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    journey_score_open = fields.Integer(
+        string="Score of an Open",
+        config_parameter="mail_journey.score_open",
+        default=SCORE_WEIGHTS["open"],
+    )
+    journey_score_click = fields.Integer(
+        string="Score of a Click",
+        config_parameter="mail_journey.score_click",
+        default=SCORE_WEIGHTS["click"],
+    )
+    journey_score_reply = fields.Integer(
+        string="Score of a Reply",
+        config_parameter="mail_journey.score_reply",
+        default=SCORE_WEIGHTS["reply"],
+    )
+    journey_score_external = fields.Integer(
+        string="Score of an External Event",
+        config_parameter="mail_journey.score_external",
+        default=SCORE_WEIGHTS["external"],
+    )
+    journey_score_bounce = fields.Integer(
+        string="Score of a Bounce",
+        config_parameter="mail_journey.score_bounce",
+        default=SCORE_WEIGHTS["bounce"],
+    )
+    journey_score_unsubscribe = fields.Integer(
+        string="Score of an Unsubscribe",
+        config_parameter="mail_journey.score_unsubscribe",
+        default=SCORE_WEIGHTS["unsubscribe"],
+    )
+    journey_score_half_life = fields.Integer(
+        string="Score Half-Life (days)",
+        config_parameter="mail_journey.score_half_life",
+        default=SCORE_HALF_LIFE,
+        help="An engagement counts half as much after this many days.",
+    )
+
+    @api.model
+    def _get_journey_score_weights(self):
+        """Return the score weight of each event type and the half-life in days."""
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        weights = {
+            event_type: float(get_param(f"mail_journey.score_{event_type}", default))
+            for event_type, default in SCORE_WEIGHTS.items()
+        }
+        weights["half_life"] = max(
+            float(get_param("mail_journey.score_half_life", SCORE_HALF_LIFE)), 1
+        )
+        return weights
