@@ -34,10 +34,16 @@ class CrmLead(models.Model):
     journey_event_ids = fields.One2many(
         "mail.journey.event", "lead_id", string="Engagement Events", readonly=True
     )
-    journey_open_count = fields.Integer(string="Email Opens", readonly=True, copy=False)
-    journey_click_count = fields.Integer(string="Email Clicks", readonly=True, copy=False)
-    journey_reply_count = fields.Integer(string="Email Replies", readonly=True, copy=False)
-    journey_bounce_count = fields.Integer(string="Email Bounces", readonly=True, copy=False)
+    journey_open_count = fields.Integer(default=0, string="Email Opens", readonly=True, copy=False)
+    journey_click_count = fields.Integer(
+        default=0, string="Email Clicks", readonly=True, copy=False
+    )
+    journey_reply_count = fields.Integer(
+        default=0, string="Email Replies", readonly=True, copy=False
+    )
+    journey_bounce_count = fields.Integer(
+        default=0, string="Email Bounces", readonly=True, copy=False
+    )
     journey_last_engagement_date = fields.Datetime(
         string="Last Engagement", readonly=True, copy=False
     )
@@ -46,6 +52,7 @@ class CrmLead(models.Model):
     journey_engagement_score = fields.Float(
         string="Engagement Score",
         digits=(16, 1),
+        default=0,
         readonly=True,
         copy=False,
         index="btree_not_null",

@@ -251,6 +251,10 @@ class MailJourneyTrace(models.Model):
         """Schedule the child steps of ``self`` whose trigger is in ``triggers``,
         their wait counted from now."""
         now = fields.Datetime.now()
+        existing = {
+            (trace.parent_trace_id.id, trace.step_id.id)
+            for trace in self.search([("parent_trace_id", "in", self.ids)])
+        }
         vals_list = [
             {
                 "enrollment_id": trace.enrollment_id.id,
@@ -260,7 +264,9 @@ class MailJourneyTrace(models.Model):
             }
             for trace in self
             for child in trace.step_id.child_ids
-            if child.trigger in triggers and (url is None or child._matches_url(url))
+            if child.trigger in triggers
+            and (url is None or child._matches_url(url))
+            and (trace.id, child.id) not in existing
         ]
         children = self.create(vals_list)
         children._trigger_execution()
@@ -446,7 +452,7 @@ class MailJourneyTrace(models.Model):
         )
         if reason:
             return False
-        first_click, first_open = not self.click_datetime, not self.open_datetime
+        first_open = not self.open_datetime
         self.write(
             {
                 "click_count": self.click_count + 1,
@@ -459,7 +465,7 @@ class MailJourneyTrace(models.Model):
         )
         if first_open:
             self._on_engagement("opened")
-        self._on_engagement("clicked", url=link.url, first=first_click)
+        self._on_engagement("clicked", url=link.url)
         return True
 
     def _register_reply(self, auto_reason=False, description=False):
@@ -516,11 +522,11 @@ class MailJourneyTrace(models.Model):
             ]
         )._close("exited", self.env._("The customer unsubscribed."))
 
-    def _on_engagement(self, trigger, url=None, first=True):
+    def _on_engagement(self, trigger, url=None):
         """The customer did ``trigger`` (opened, clicked, ...) with the emails
-        of ``self``: cancel the pending "not" branches and, the first time,
-        schedule the matching branches, unless their "not" counterpart
-        already ran at its deadline."""
+        of ``self``: cancel the pending "not" branches and schedule the
+        matching branches (once), unless their "not" counterpart already ran
+        at its deadline."""
         negative = f"not_{trigger}"
         pending = self.search(
             [
@@ -530,8 +536,6 @@ class MailJourneyTrace(models.Model):
             ]
         ).filtered(lambda trace: trace.step_id._matches_url(url))
         pending._finish("cancelled", self.env._("The customer did it before the deadline."))
-        if not first:
-            return
         decided = self.search(
             [
                 ("parent_trace_id", "in", self.ids),
@@ -580,7 +584,8 @@ class MailJourneyTrace(models.Model):
                 skip_list=["/mail_journey/"],
             )
             parsed[res_id] = (root, nodes)
-            links += urls_and_labels
+            # a title avoids link_tracker fetching every page while rendering
+            links += [{**link, "title": link["label"] or link["url"]} for link in urls_and_labels]
         trackers = iter(self.env["link.tracker"].sudo().search_or_create(links))
         for res_id, (root, nodes) in parsed.items():
             trace = traces[res_id]

@@ -5,6 +5,57 @@ from odoo.tests import new_test_user
 from odoo.addons.mail.tests.common import MailCommon
 
 NOW = datetime(2026, 3, 2, 9, 0, 0)  # a Monday
+BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36"
+PERSON_IP = "203.0.113.7"
+
+MAIL_REPLY = """Return-Path: <{email_from}>
+From: {email_from}
+To: {to}
+Subject: {subject}
+Message-ID: {msg_id}
+Date: Mon, 02 Mar 2026 10:00:00 +0000
+MIME-Version: 1.0
+Content-Type: text/plain; charset="utf-8"
+{extra}
+
+Thanks for the introduction. Could you send a quotation for 5,000 tubes?
+"""
+
+MAIL_BOUNCE = """Return-Path: <>
+From: MAILER-DAEMON@mx.customer.example.com (Mail Delivery System)
+To: {to}
+Subject: Undelivered Mail Returned to Sender
+Message-ID: {msg_id}
+Date: Mon, 02 Mar 2026 10:00:00 +0000
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="BOUNDARY"
+
+--BOUNDARY
+Content-Type: text/plain; charset=us-ascii
+
+Your message could not be delivered: no such user.
+
+--BOUNDARY
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.customer.example.com
+
+Final-Recipient: rfc822; {bounced_email}
+Action: failed
+Status: 5.1.1
+
+--BOUNDARY
+Content-Type: message/rfc822
+
+Message-ID: {original_msg_id}
+From: sally@example.com
+To: {bounced_email}
+Subject: Welcome
+
+Hello
+--BOUNDARY--
+"""
 
 
 class JourneyCommon(MailCommon):
@@ -99,6 +150,16 @@ class JourneyCommon(MailCommon):
     def _count_triggers(self, xmlid):
         cron = self.env.ref(xmlid)
         return self.env["ir.cron.trigger"].sudo().search_count([("cron_id", "=", cron.id)])
+
+    def _send_first_email(self, journey, leads=None):
+        """Enroll ``leads`` (the first lead by default) and run the root
+        email step at NOW; return its traces."""
+        leads = leads or self.leads[0]
+        with self.mock_datetime_and_now(NOW), self.mock_mail_gateway():
+            journey._enroll(leads)
+            traces = self._process()
+        traces.sent_datetime = NOW
+        return traces
 
     def _process(self):
         """Execute every due trace, as the cron does, without committing."""

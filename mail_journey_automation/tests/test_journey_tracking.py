@@ -4,9 +4,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import HttpCase, tagged
 
-from .common import JourneyCommon
-
-BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36"
+from .common import BROWSER, JourneyCommon
 
 
 @tagged("post_install", "-at_install", "mail_journey")

@@ -1,0 +1,93 @@
+from datetime import timedelta
+
+from odoo.tests import tagged
+
+from .common import BROWSER, NOW, PERSON_IP, JourneyCommon
+
+
+@tagged("post_install", "-at_install", "mail_journey")
+class TestJourneyEngagement(JourneyCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.journey = cls._create_journey([cls._email_step()])
+        cls.journey.action_start()
+        cls.link = cls.env["link.tracker"].search_or_create(
+            [{"url": "https://www.example.com/", "title": "Home"}]
+        )
+
+    def test_score_counts_people_only(self):
+        trace = self._send_first_email(self.journey)
+        lead = self.leads[0]
+        with self.mock_datetime_and_now(NOW + timedelta(hours=1)):
+            trace._register_open(BROWSER, PERSON_IP)
+            trace._register_click(self.link, BROWSER, PERSON_IP)
+            trace._register_open("Mozilla/5.0 (compatible; Mimecast scanner)", PERSON_IP)
+        self.assertEqual(lead.journey_open_count, 1)
+        self.assertEqual(trace.open_count, 1, "a click after an open is no new open")
+        self.assertEqual(lead.journey_click_count, 1)
+        self.assertAlmostEqual(lead.journey_engagement_score, 4.0, places=1)
+        self.assertEqual(len(lead.journey_event_ids), 4, "machine events stay in the log")
+        self.assertEqual(lead.journey_last_engagement_date, NOW + timedelta(hours=1))
+
+    def test_score_decays_with_half_life(self):
+        trace = self._send_first_email(self.journey)
+        lead = self.leads[0]
+        with self.mock_datetime_and_now(NOW):
+            trace._register_reply(description="Interested")
+        self.assertAlmostEqual(lead.journey_engagement_score, 10.0, places=1)
+        with self.mock_datetime_and_now(NOW + timedelta(days=30)):
+            lead._update_journey_engagement()
+        self.assertAlmostEqual(lead.journey_engagement_score, 5.0, places=1)
+
+    def test_score_weights_from_settings(self):
+        self.env["res.config.settings"].create({"journey_score_reply": 20}).execute()
+        trace = self._send_first_email(self.journey)
+        with self.mock_datetime_and_now(NOW):
+            trace._register_reply(description="Interested")
+        self.assertAlmostEqual(self.leads[0].journey_engagement_score, 20.0, places=1)
+
+    def test_engagement_filters(self):
+        traces = self._send_first_email(self.journey, self.leads)
+        by_lead = {trace.res_id: trace for trace in traces}
+        with self.mock_datetime_and_now(NOW + timedelta(hours=1)):
+            by_lead[self.leads[0].id]._register_open(BROWSER, PERSON_IP)
+            by_lead[self.leads[1].id]._register_click(self.link, BROWSER, PERSON_IP)
+        Lead = self.env["crm.lead"]
+        opened_not_clicked = Lead.search(
+            [
+                ("id", "in", self.leads.ids),
+                ("journey_open_count", ">", 0),
+                ("journey_click_count", "=", 0),
+            ]
+        )
+        self.assertEqual(opened_not_clicked, self.leads[0])
+        hot = Lead.search([("id", "in", self.leads.ids), ("journey_last_click_date", ">=", NOW)])
+        self.assertEqual(hot, self.leads[1])
+        ranked = Lead.search([("id", "in", self.leads.ids)], order="journey_engagement_score desc")
+        self.assertEqual(ranked[0], self.leads[1])
+
+    def test_lead_timeline_lists_events_newest_first(self):
+        trace = self._send_first_email(self.journey)
+        with self.mock_datetime_and_now(NOW + timedelta(hours=1)):
+            trace._register_open(BROWSER, PERSON_IP)
+        with self.mock_datetime_and_now(NOW + timedelta(hours=2)):
+            trace._register_click(self.link, BROWSER, PERSON_IP)
+        self.assertEqual(self.leads[0].journey_event_ids.mapped("type"), ["click", "open"])
+        action = self.leads[0].action_view_journey_events()
+        self.assertEqual(action["domain"], [("lead_id", "=", self.leads[0].id)])
+
+    def test_scanner_clicking_every_link_is_machine(self):
+        trace = self._send_first_email(self.journey)
+        other = self.env["link.tracker"].search_or_create(
+            [{"url": "https://www.example.com/b", "title": "B"}]
+        )
+        with self.mock_datetime_and_now(NOW + timedelta(hours=1)):
+            trace._register_click(self.link, BROWSER, PERSON_IP)
+        with self.mock_datetime_and_now(NOW + timedelta(hours=1, seconds=2)):
+            self.assertFalse(trace._register_click(other, BROWSER, PERSON_IP))
+        self.assertEqual(trace.click_count, 1)
+        self.assertEqual(
+            trace.event_ids.filtered("is_machine").machine_reason,
+            "several links clicked within seconds",
+        )
