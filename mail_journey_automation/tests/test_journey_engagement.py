@@ -27,7 +27,7 @@ class TestJourneyEngagement(JourneyCommon):
         self.assertEqual(trace.open_count, 1, "a click after an open is no new open")
         self.assertEqual(lead.journey_click_count, 1)
         self.assertAlmostEqual(lead.journey_engagement_score, 4.0, places=1)
-        self.assertEqual(len(lead.journey_event_ids), 4, "machine events stay in the log")
+        self.assertEqual(len(lead.journey_event_ids), 3, "machine events stay in the log")
         self.assertEqual(lead.journey_last_engagement_date, NOW + timedelta(hours=1))
 
     def test_score_decays_with_half_life(self):
