@@ -1,1 +1,2 @@
+from . import event
 from . import main

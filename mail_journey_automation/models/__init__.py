@@ -9,4 +9,5 @@ from . import crm_lead
 from . import sale_order
 from . import mail_mail
 from . import mail_thread
+from . import res_company
 from . import res_config_settings

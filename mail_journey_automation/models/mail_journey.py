@@ -70,6 +70,7 @@ class MailJourney(models.Model):
             ("order_state", "Sales order status changes"),
             ("date", "Date reached"),
             ("yearly", "Yearly date (anniversary)"),
+            ("external", "External event"),
             ("manual", "Manual enrollment"),
         ],
         required=True,
@@ -95,6 +96,11 @@ class MailJourney(models.Model):
             ("cancel", "Order cancelled"),
         ],
         string="Order Status",
+    )
+    external_event = fields.Char(
+        string="External Event Name",
+        help="Enroll the lead when a tool reports this event for it "
+        "(e.g. whatsapp_inquiry), through the journey events endpoint.",
     )
     date_field_id = fields.Many2one(
         "ir.model.fields",
@@ -142,6 +148,13 @@ class MailJourney(models.Model):
         help="Move the record to this journey stage when the customer replies to a "
         "journey email (e.g. from Need exploration straight to Proposal & quotation).",
     )
+    engagement_days = fields.Integer(
+        string="Wait for Engagement (days)",
+        default=14,
+        help="Steps that wait for what the customer does with an email (opened, clicked, "
+        "replied, bounced, external event) keep the record in the journey this long "
+        "after the email.",
+    )
     end_stage_id = fields.Many2one(
         "mail.journey.stage",
         string="Stage When Completed",
@@ -161,6 +174,9 @@ class MailJourney(models.Model):
 
     _check_reentry_days = models.Constraint(
         "CHECK(reentry_days >= 0)", "The re-entry delay cannot be negative."
+    )
+    _check_engagement_days = models.Constraint(
+        "CHECK(engagement_days >= 0)", "The engagement wait cannot be negative."
     )
 
     @api.depends("step_ids")
@@ -209,6 +225,15 @@ class MailJourney(models.Model):
                         "Journey '%(journey)s' enrolls records entering a journey stage: "
                         "choose that stage.",
                         journey=journey.name,
+                    )
+                )
+            if journey.trigger == "external" and (
+                journey.model != "crm.lead" or not journey.external_event
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The trigger 'External event' needs a journey on leads and the name "
+                        "of the event (e.g. whatsapp_inquiry)."
                     )
                 )
             if journey.trigger == "crm_stage" and journey.model != "crm.lead":

@@ -1,8 +1,14 @@
 import logging
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 
+from .mail_journey_step import POSITIVE_TRIGGERS
+
 _logger = logging.getLogger(__name__)
+
+WAITING_TRIGGERS = {*POSITIVE_TRIGGERS, "event"}
 
 
 class MailJourneyEnrollment(models.Model):
@@ -137,11 +143,25 @@ class MailJourneyEnrollment(models.Model):
         )
 
     def _complete_finished(self):
-        """Complete the running enrollments that have no step left to run,
-        and move their records to the journey's end stage."""
+        """Complete the running enrollments that have no step left to run nor
+        an email whose engagement branches still wait for the customer, and
+        move their records to the journey's end stage."""
+        now = fields.Datetime.now()
+
+        def waits_for_customer(trace):
+            horizon = now - relativedelta(days=trace.journey_id.engagement_days)
+            return (
+                trace.state == "done"
+                and trace.date_done > horizon
+                and any(child.trigger in WAITING_TRIGGERS for child in trace.step_id.child_ids)
+            )
+
         finished = self.filtered(
             lambda enrollment: enrollment.state == "running"
-            and not any(trace.state == "scheduled" for trace in enrollment.trace_ids)
+            and not any(
+                trace.state == "scheduled" or waits_for_customer(trace)
+                for trace in enrollment.trace_ids
+            )
         )
         finished._close("completed", self.env._("All steps done."))
         for (journey, _model), enrollments in finished.grouped(
@@ -150,3 +170,11 @@ class MailJourneyEnrollment(models.Model):
             if journey.end_stage_id:
                 enrollments._get_records()._journey_set_stage(journey.end_stage_id)
         return finished
+
+    @api.model
+    def _complete_idle(self):
+        """Complete the enrollments left with nothing scheduled, once the
+        customer's time to engage is over."""
+        return self.search(
+            [("state", "=", "running"), ("next_trace_date", "=", False)]
+        )._complete_finished()

@@ -4,6 +4,8 @@ import re
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
+from odoo.fields import Domain
+from odoo.tools import email_normalize
 
 # Machine engagement rules (README, "Machine opens and clicks").
 MACHINE_USER_AGENT = re.compile(
@@ -88,6 +90,50 @@ class MailJourneyEvent(models.Model):
         events = super().create(vals_list)
         events.lead_id._update_journey_engagement()
         return events
+
+    @api.model
+    def _receive_external(self, company, name, email=None, phone=None, **values):
+        """Record the external event ``name`` on the newest lead of ``company``
+        with this email (else this phone), enroll the lead in the journeys
+        started by that event and schedule the steps waiting for it.
+
+        :return: (event, enrollments, scheduled traces); an empty event when
+          no lead matches
+        """
+        Lead = self.env["crm.lead"].with_company(company)
+        in_company = Domain("company_id", "in", [company.id, False])
+        lead = Lead.browse()
+        if email and (normalized := email_normalize(email)):
+            lead = Lead.search(in_company & Domain("email_normalized", "=", normalized), limit=1)
+        if not lead and phone:
+            lead = Lead.search(in_company & Domain("phone_mobile_search", "=", phone), limit=1)
+        if not lead:
+            return (
+                self.browse(),
+                self.env["mail.journey.enrollment"],
+                self.env["mail.journey.trace"],
+            )
+        event = self.create(
+            {
+                "type": "external",
+                "name": name,
+                "lead_id": lead.id,
+                "company_id": company.id,
+                **values,
+            }
+        )
+        enrollments = self.env["mail.journey"]._enroll_on_event(
+            lead, "external", external_event=name
+        )
+        waiting = self.env["mail.journey.trace"].search(
+            [
+                ("lead_id", "=", lead.id),
+                ("state", "=", "done"),
+                ("enrollment_id.state", "=", "running"),
+                ("step_id.child_ids.trigger", "=", "event"),
+            ]
+        )
+        return event, enrollments, waiting._schedule_children(("event",), event_name=name)
 
     @api.model
     def _get_machine_reason(self, trace, kind, user_agent, ip, link=None, honeypot=False):

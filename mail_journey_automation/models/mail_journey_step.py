@@ -48,12 +48,18 @@ class MailJourneyStep(models.Model):
             ("replied", "Previous email replied"),
             ("not_replied", "Previous email not replied"),
             ("bounced", "Previous email bounced"),
+            ("event", "External event received"),
         ],
         required=True,
         default="start",
         help="Engagement branches wait for what the customer does with the previous email: "
         "'opened', 'clicked', 'replied' and 'bounced' run after the event; their 'not' "
         "counterparts run at the end of the wait only if the event never came.",
+    )
+    event_name = fields.Char(
+        string="External Event Name",
+        help="For 'External event received': the event reported for the lead "
+        "(e.g. whatsapp_inquiry) after the previous step.",
     )
     click_url = fields.Char(
         string="Clicked URL",
@@ -140,6 +146,13 @@ class MailJourneyStep(models.Model):
                 label = f"{when} {self.env._('the start')}"
             elif step.trigger == "parent":
                 label = f"{when} '{parent}'"
+            elif step.trigger == "event":
+                label = self.env._(
+                    "%(when)s '%(event)s' is reported after '%(parent)s'",
+                    when=when,
+                    event=step.event_name,
+                    parent=parent,
+                )
             elif step.trigger in NEGATIVE_TRIGGERS:
                 label = self.env._(
                     "If '%(parent)s' is %(event)s within %(number)s %(unit)s",
@@ -214,6 +227,17 @@ class MailJourneyStep(models.Model):
                     self.env._(
                         "Step '%(step)s' waits for what the customer does with an email: "
                         "it must come after an email step.",
+                        step=step.name,
+                    )
+                )
+
+    @api.constrains("trigger", "event_name")
+    def _check_event_name(self):
+        for step in self:
+            if step.trigger == "event" and not step.event_name:
+                raise ValidationError(
+                    self.env._(
+                        "Step '%(step)s' waits for an external event: give its name.",
                         step=step.name,
                     )
                 )

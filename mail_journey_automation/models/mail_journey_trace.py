@@ -247,9 +247,10 @@ class MailJourneyTrace(models.Model):
                 {"state": state, "state_message": message, "date_done": fields.Datetime.now()}
             )
 
-    def _schedule_children(self, triggers, url=None):
-        """Schedule the child steps of ``self`` whose trigger is in ``triggers``,
-        their wait counted from now."""
+    def _schedule_children(self, triggers, url=None, event_name=None):
+        """Schedule the child steps of ``self`` whose trigger is in ``triggers``
+        (and that match the clicked ``url`` or the external ``event_name``),
+        their wait counted from now; a step is scheduled once per parent."""
         now = fields.Datetime.now()
         existing = {
             (trace.parent_trace_id.id, trace.step_id.id)
@@ -266,6 +267,7 @@ class MailJourneyTrace(models.Model):
             for child in trace.step_id.child_ids
             if child.trigger in triggers
             and (url is None or child._matches_url(url))
+            and (event_name is None or child.event_name == event_name)
             and (trace.id, child.id) not in existing
         ]
         children = self.create(vals_list)
@@ -627,10 +629,12 @@ class MailJourneyTrace(models.Model):
 
     @api.model
     def _cron_execute(self):
-        """Execute due traces in batches, committing after each batch."""
+        """Execute due traces in batches, committing after each batch, then
+        complete the enrollments whose time to engage is over."""
         batch_size = int(
             self.env["ir.config_parameter"].sudo().get_param("mail_journey.batch_size", 500)
         )
         while traces := self._process_due(batch_size):
             if not self.env["ir.cron"]._commit_progress(len(traces), remaining=self._count_due()):
-                break
+                return
+        self.env["mail.journey.enrollment"]._complete_idle()

@@ -51,6 +51,14 @@ class ResConfigSettings(models.TransientModel):
         help="An engagement counts half as much after this many days.",
     )
 
+    journey_event_token = fields.Char(
+        related="company_id.journey_event_token", readonly=False, groups="base.group_system"
+    )
+
+    def action_journey_event_token_generate(self):
+        self.company_id.action_journey_event_token_generate()
+        return {"type": "ir.actions.client", "tag": "reload"}
+
     @api.model
     def _get_journey_score_weights(self):
         """Return the score weight of each event type and the half-life in days."""

@@ -1,0 +1,132 @@
+import json
+import logging
+import re
+import time
+from collections import defaultdict, deque
+
+from odoo import http
+from odoo.http import request
+from odoo.tools import consteq
+
+_logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 16 * 1024
+RATE_WINDOW_SECONDS = 60
+EVENT_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+FIELDS = {
+    "event": str,
+    "email": str,
+    "phone": str,
+    "description": str,
+    "data": dict,
+}
+MAX_LENGTHS = {"email": 254, "phone": 64, "description": 2000}
+# requests per company in the last minute, per worker process
+_recent_requests = defaultdict(deque)
+
+
+class BadRequest(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+class MailJourneyEventController(http.Controller):
+    """JSON endpoint through which chat and WhatsApp tools report events on
+    leads (README: "External events")."""
+
+    @http.route(
+        "/mail_journey/event",
+        type="http",
+        auth="public",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+    )
+    def external_event(self, **kwargs):
+        try:
+            company = self._authenticate()
+            self._check_rate(company)
+            payload = self._parse()
+        except BadRequest as error:
+            return self._reply(error.status, error=str(error))
+        event, enrollments, scheduled = (
+            request.env["mail.journey.event"]
+            .sudo()
+            ._receive_external(
+                company,
+                payload["event"],
+                email=payload.get("email"),
+                phone=payload.get("phone"),
+                payload=payload.get("data"),
+                description=payload.get("description"),
+            )
+        )
+        if not event:
+            return self._reply(404, error="No lead of this company has this email or phone.")
+        return self._reply(
+            201,
+            event_id=event.id,
+            lead_id=event.lead_id.id,
+            enrolled_journey_ids=enrollments.journey_id.ids,
+            scheduled_steps=len(scheduled),
+        )
+
+    def _authenticate(self):
+        header = request.httprequest.headers.get("Authorization", "")
+        token = header[7:].strip() if header.startswith("Bearer ") else ""
+        if token:
+            companies = (
+                request.env["res.company"].sudo().search([("journey_event_token", "!=", False)])
+            )
+            for company in companies:
+                if consteq(company.journey_event_token, token):
+                    return company
+        raise BadRequest(401, "Missing or invalid token: send 'Authorization: Bearer <token>'.")
+
+    def _check_rate(self, company):
+        limit = int(
+            request.env["ir.config_parameter"].sudo().get_param("mail_journey.event_rate_limit", 60)
+        )
+        now = time.monotonic()
+        recent = _recent_requests[company.id]
+        while recent and recent[0] < now - RATE_WINDOW_SECONDS:
+            recent.popleft()
+        if len(recent) >= limit:
+            raise BadRequest(429, f"Too many events: at most {limit} a minute.")
+        recent.append(now)
+
+    def _parse(self):
+        httprequest = request.httprequest
+        if (httprequest.content_length or 0) > MAX_BODY_BYTES:
+            raise BadRequest(413, f"The body is larger than {MAX_BODY_BYTES} bytes.")
+        if httprequest.mimetype != "application/json":
+            raise BadRequest(415, "Send the event as application/json.")
+        body = httprequest.get_data(cache=False)
+        if len(body) > MAX_BODY_BYTES:
+            raise BadRequest(413, f"The body is larger than {MAX_BODY_BYTES} bytes.")
+        try:
+            payload = json.loads(body)
+        except ValueError as error:
+            raise BadRequest(400, f"Malformed JSON: {error}") from error
+        if not isinstance(payload, dict):
+            raise BadRequest(400, "The body must be a JSON object.")
+        if unknown := sorted(set(payload) - set(FIELDS)):
+            raise BadRequest(400, f"Unknown fields: {', '.join(unknown)}.")
+        for name, kind in FIELDS.items():
+            value = payload.get(name)
+            if value is not None and not isinstance(value, kind):
+                raise BadRequest(400, f"'{name}' must be a {kind.__name__}.")
+            if isinstance(value, str) and len(value) > MAX_LENGTHS.get(name, 64):
+                raise BadRequest(400, f"'{name}' is too long.")
+        if not EVENT_NAME.match(payload.get("event") or ""):
+            raise BadRequest(
+                400, "'event' is required: lowercase letters, digits, '_', '.' or '-'."
+            )
+        if not payload.get("email") and not payload.get("phone"):
+            raise BadRequest(400, "Give the lead's 'email' or 'phone'.")
+        return payload
+
+    def _reply(self, status, **values):
+        headers = [("Retry-After", str(RATE_WINDOW_SECONDS))] if status == 429 else None
+        return request.make_json_response(values, headers=headers, status=status)
