@@ -53,6 +53,19 @@ class TestJourneyTracking(JourneyCommon, HttpCase):
             "https://www.example.com/products", chatter_body, "chatter shows the real links"
         )
 
+    def test_unsubscribe_header_is_not_encoded(self):
+        url = f"<{self.trace._get_unsubscribe_url()}>"
+        message = self.env["ir.mail_server"]._build_email__(
+            "sally@example.com",
+            ["contact0@example.com"],
+            "Welcome",
+            "<p>Hi</p>",
+            subtype="html",
+            headers={"List-Unsubscribe": url},
+        )
+        self.assertGreater(len(url), 78)
+        self.assertIn(f"List-Unsubscribe: {url}", message.as_string())
+
     def test_open_records_first_and_last(self):
         response = self._get(self._url("open"))
         self.assertEqual(response.status_code, 200)
