@@ -46,5 +46,5 @@ cat <<TXT
   Stop:   Ctrl-C (stops Odoo and the SMTP sink)
 
 TXT
-odoo -d "$DB" --db-filter="^$DB\$" --http-port="$HTTP_PORT" --max-cron-threads=1 \
+odoo -d "$DB" --db-filter="^$DB\$" --http-interface=127.0.0.1 --http-port="$HTTP_PORT" --max-cron-threads=1 \
     --smtp=127.0.0.1 --smtp-port="$SMTP_PORT" --log-level=info

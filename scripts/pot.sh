@@ -12,7 +12,7 @@ createdb "$DB"
 odoo -d "$DB" -i "$(echo "$ADDONS" | tr ' ' ',')" --stop-after-init --no-http --log-level=warn
 for addon in $ADDONS; do
     pot="$ROOT/$addon/i18n/$addon.pot"
-    odoo i18n export -d "$DB" -o "$pot" "$addon" --log-level=warn
+    odoo i18n export -d "$DB" -o "$pot" "$addon"
     for po in "$ROOT/$addon"/i18n/*.po; do
         [ -e "$po" ] || continue
         "$VENV/bin/python" - "$po" "$pot" <<'PY'

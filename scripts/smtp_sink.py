@@ -32,6 +32,7 @@ def main():
     parser.add_argument("--folder", default="var/mail")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s smtp_sink: %(message)s")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-connection chatter
     controller = Controller(EmlWriter(args.folder), hostname="127.0.0.1", port=args.port)
     controller.start()
     _logger.info("listening on 127.0.0.1:%s, writing to %s", args.port, args.folder)

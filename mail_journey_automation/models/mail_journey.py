@@ -435,8 +435,12 @@ class MailJourney(models.Model):
         for journey in self.filtered(lambda journey: journey.state == "running"):
             if not records or records._name != journey.model:
                 continue
-            candidates = journey._filter_audience(records)
-            candidates = journey._filter_reentry(candidates)
+            try:
+                candidates = journey._filter_reentry(journey._filter_audience(records))
+            except ValidationError as error:
+                # never block the lead or order being saved: the journey is at fault
+                _logger.warning("Journey %s cannot enroll records: %s", journey.id, error)
+                continue
             vals_list += [
                 {"journey_id": journey.id, "res_id": record.id}
                 | journey._get_enrollment_links(record)

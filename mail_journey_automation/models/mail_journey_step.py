@@ -101,6 +101,9 @@ class MailJourneyStep(models.Model):
     )
     stage_id = fields.Many2one("mail.journey.stage", string="Set Journey Stage")
     description = fields.Char(compute="_compute_description")
+    tree_name = fields.Char(
+        string="Step", compute="_compute_tree_name", help="The name, indented by depth."
+    )
     # statistics
     trace_ids = fields.One2many("mail.journey.trace", "step_id")
     done_count = fields.Integer(compute="_compute_trace_counts")
@@ -118,6 +121,13 @@ class MailJourneyStep(models.Model):
             own = f"{step.sequence:06d}.{step.id or 0:08d}/"
             step.tree_path = (step.parent_id.tree_path or "") + own
             step.depth = step.parent_id.depth + 1 if step.parent_id else 0
+
+    @api.depends("name", "depth")
+    def _compute_tree_name(self):
+        for step in self:
+            # em spaces: HTML does not collapse them, so the tree stays indented
+            indent = "\u2003\u2003" * (step.depth - 1) + "\u21b3 " if step.depth else ""
+            step.tree_name = f"{indent}{step.name}"
 
     @api.depends("name", "trigger", "interval_number", "interval_unit", "action", "parent_id.name")
     @api.depends_context("lang")

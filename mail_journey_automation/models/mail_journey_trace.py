@@ -5,6 +5,7 @@ import lxml.html
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models, tools
+from odoo.exceptions import ValidationError
 from odoo.fields import Domain
 from odoo.tools import SQL
 from odoo.tools.mail import URL_SKIP_PROTOCOL_REGEX
@@ -171,7 +172,13 @@ class MailJourneyTrace(models.Model):
         stale._finish("cancelled", self.env._("The enrollment is no longer running."))
         traces -= stale
         for journey, journey_traces in traces.grouped("journey_id").items():
-            to_run = journey_traces._check_records()._check_goal(journey)
+            try:
+                to_run = journey_traces._check_records()._check_goal(journey)
+            except ValidationError as error:
+                # a goal broken since it was saved (e.g. a removed field)
+                _logger.warning("Journey %s cannot check its exit goal: %s", journey.id, error)
+                journey_traces._finish("error", str(error))
+                continue
             for step, step_traces in to_run.grouped("step_id").items():
                 step_traces._run_step(step)
         traces.enrollment_id._complete_finished()

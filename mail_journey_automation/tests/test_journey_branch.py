@@ -52,6 +52,14 @@ class TestJourneyBranch(JourneyCommon):
                     "interval_unit": "days",
                 },
                 {"name": "Bounced", "action": "exit", "parent": 0, "trigger": "bounced"},
+                {
+                    "name": "No click",
+                    "action": "activity",
+                    "parent": 0,
+                    "trigger": "not_clicked",
+                    "interval_number": 5,
+                    "interval_unit": "days",
+                },
             ]
         )
         cls.journey.action_start()
@@ -142,6 +150,23 @@ class TestJourneyBranch(JourneyCommon):
                 self._tracker("https://www.example.com/pricing"), BROWSER, PERSON_IP
             )
         self.assertEqual(self._branch("Call the clicker").state, "scheduled")
+
+    def test_not_clicked_runs_when_only_opened(self):
+        trace = self._send_first_email(self.journey)
+        with self.mock_datetime_and_now(NOW + timedelta(days=1)):
+            trace._register_open(BROWSER, PERSON_IP)
+        with self.mock_datetime_and_now(NOW + timedelta(days=5)), self.mock_mail_gateway():
+            self._process()
+        self.assertEqual(self._branch("No click").state, "done")
+        self.assertEqual(self.leads[0].activity_ids.summary, "No click")
+
+    def test_click_cancels_not_clicked(self):
+        trace = self._send_first_email(self.journey)
+        with self.mock_datetime_and_now(NOW + timedelta(days=1)):
+            trace._register_click(
+                self._tracker("https://www.example.com/about"), BROWSER, PERSON_IP
+            )
+        self.assertEqual(self._branch("No click").state, "cancelled")
 
     def test_reply_fires_branch_and_cancels_not_replied(self):
         trace = self._send_first_email(self.journey)

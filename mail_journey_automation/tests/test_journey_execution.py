@@ -187,6 +187,43 @@ class TestJourneyExecution(JourneyCommon):
         self.assertEqual(reached.trace_ids.state, "cancelled")
         self.assertEqual(len(self._new_mails), 1, "only the other lead gets the email")
 
+    def test_goal_broken_after_saving_errors_with_reason(self):
+        journey = self._create_journey(
+            [self._email_step()], goal_domain="[('probability', '=', 100)]"
+        )
+        journey.action_start()
+        journey._enroll(self.leads[0])
+        self.env.cr.execute(
+            "UPDATE mail_journey SET goal_domain = '[(''gone_field'', ''='', 1)]' WHERE id = %s",
+            [journey.id],
+        )
+        journey.invalidate_recordset(["goal_domain"])
+        other = self._create_journey([self._email_step()])
+        other.action_start()
+        other._enroll(self.leads[1])
+        with (
+            self.mock_mail_gateway(),
+            self.assertLogs("odoo.addons.mail_journey_automation", "WARNING"),
+        ):
+            self._process()
+        trace = self._traces(journey)
+        self.assertEqual(trace.state, "error")
+        self.assertIn("Exit Goal", trace.state_message)
+        self.assertEqual(self._traces(other).state, "done", "other journeys go on")
+
+    def test_audience_broken_after_saving_does_not_block_lead_creation(self):
+        journey = self._create_journey([self._email_step()], trigger="create")
+        journey.action_start()
+        self.env.cr.execute(
+            "UPDATE mail_journey SET domain = '[(''gone_field'', ''='', 1)]' WHERE id = %s",
+            [journey.id],
+        )
+        journey.invalidate_recordset(["domain"])
+        with self.assertLogs("odoo.addons.mail_journey_automation", "WARNING"):
+            lead = self.env["crm.lead"].create({"name": "Web form", "email_from": "w@example.com"})
+        self.assertTrue(lead.exists())
+        self.assertFalse(journey.enrollment_ids)
+
     def test_end_stage_on_completion(self):
         journey = self._create_journey([self._email_step()], end_stage_id=self.stage_care.id)
         journey.action_start()

@@ -94,6 +94,10 @@ class TestJourneyStep(JourneyCommon):
         welcome, intro, call = journey.step_ids
         self.assertEqual([step.depth for step in journey.step_ids], [0, 1, 2])
         self.assertEqual(
+            journey.step_ids.mapped("tree_name"),
+            ["Welcome", "\u21b3 Intro", "\u2003\u2003\u21b3 Call"],
+        )
+        self.assertEqual(
             intro.description, "2 days after 'Welcome' → Send an email 'Company introduction'"
         )
         self.assertEqual(welcome.description, "At once after the start → Send an email 'Welcome'")

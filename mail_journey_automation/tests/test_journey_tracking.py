@@ -171,6 +171,21 @@ class TestJourneyTracking(JourneyCommon, HttpCase):
         )
         self.assertTrue(self.trace.unsubscribe_datetime)
 
+    def test_unsubscribe_replayed_is_idempotent(self):
+        for _attempt in range(2):
+            response = self.url_open(
+                self._url("unsubscribe"), data={"List-Unsubscribe": "One-Click"}
+            )
+            self.assertEqual(response.status_code, 200)
+        events = self.trace.event_ids.filtered(lambda event: event.type == "unsubscribe")
+        self.assertEqual(len(events), 1)
+        self.assertEqual(
+            self.env["mail.blacklist"].search_count(
+                [("email", "=", self.leads[0].email_normalized)]
+            ),
+            1,
+        )
+
     def test_unsubscribe_tampered_token(self):
         response = self.url_open(self._url("unsubscribe")[:-4] + "0000", data={"a": "b"})
         self.assertEqual(response.status_code, 404)

@@ -92,6 +92,14 @@ class TestJourneyTrigger(JourneyCommon):
         order._action_cancel()
         self.assertEqual(journeys["cancel"].enrollment_ids.order_id, order)
 
+    def test_order_shows_and_moves_opportunity_stage(self):
+        order = self.env["sale.order"].create(
+            {"partner_id": self.partner_employee.id, "opportunity_id": self.leads[0].id}
+        )
+        self.assertEqual(order.journey_stage_id, self.stage_first)
+        order.journey_stage_id = self.stage_proposal
+        self.assertEqual(self.leads[0].journey_stage_id, self.stage_proposal)
+
     def test_trigger_date_with_offset(self):
         date_field = self.env["ir.model.fields"]._get("crm.lead", "date_deadline")
         with self.mock_datetime_and_now(NOW):
