@@ -43,17 +43,24 @@ def run_size(registry, size):
         partners = env["res.partner"].create(
             [{"name": f"Bench {i}", "email": f"bench{i}@example.com"} for i in range(size)]
         )
-        leads = env["crm.lead"].create(
-            [
-                {
-                    "name": f"Bench lead {i}",
-                    "contact_name": f"Contact {i}",
-                    "partner_id": partner.id,
-                    "email_from": partner.email,
-                    "user_id": env.ref("base.user_admin").id,
-                }
-                for i, partner in enumerate(partners)
-            ]
+        # fixtures only: no tracking, no "assigned to you" notification per lead
+        leads = (
+            env["crm.lead"]
+            .with_context(
+                tracking_disable=True, mail_create_nolog=True, mail_auto_subscribe_no_notify=True
+            )
+            .create(
+                [
+                    {
+                        "name": f"Bench lead {i}",
+                        "contact_name": f"Contact {i}",
+                        "partner_id": partner.id,
+                        "email_from": partner.email,
+                        "user_id": env.ref("base.user_admin").id,
+                    }
+                    for i, partner in enumerate(partners)
+                ]
+            )
         )
         cr.commit()
         env.invalidate_all()
@@ -90,7 +97,16 @@ def main():
     from odoo.modules.registry import Registry
     from odoo.tools import config
 
-    config.parse_config(["-d", args.db, "--addons-path", args.addons_path, "--log-level=warn"])
+    config.parse_config(
+        [
+            "-d",
+            args.db,
+            "--addons-path",
+            args.addons_path,
+            "--log-level=warn",
+            "--http-interface=127.0.0.1",
+        ]
+    )
     registry = Registry(args.db)
     results = []
     for size in (int(size) for size in args.sizes.split(",")):

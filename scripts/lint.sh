@@ -4,7 +4,10 @@
 source "$(dirname "$0")/lib.sh"
 ensure_venv
 cd "$ROOT"
-PATHS=(mail_journey_automation* tests bench scripts)
+PATHS=()
+for path in mail_journey_automation* tests bench scripts; do
+    [ -e "$path" ] && PATHS+=("$path")
+done
 if [ "${1:-}" = --fix ]; then
     "$VENV/bin/ruff" format "${PATHS[@]}"
     "$VENV/bin/ruff" check --fix "${PATHS[@]}"
