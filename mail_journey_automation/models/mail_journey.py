@@ -12,6 +12,8 @@ from odoo.tools.safe_eval import time as safe_time
 
 _logger = logging.getLogger(__name__)
 
+# enrollments still in their journey (a paused one holds its steps)
+ACTIVE_STATES = ("running", "paused")
 JOURNEY_MODELS = [("crm.lead", "Lead/Opportunity"), ("sale.order", "Sales Order")]
 INTERVAL_UNITS = [
     ("minutes", "Minutes"),
@@ -332,7 +334,7 @@ class MailJourney(models.Model):
     def action_stop(self):
         self.write({"state": "stopped"})
         running = self.env["mail.journey.enrollment"].search(
-            [("journey_id", "in", self.ids), ("state", "=", "running")]
+            [("journey_id", "in", self.ids), ("state", "in", ACTIVE_STATES)]
         )
         running._close("cancelled", self.env._("The journey was stopped."))
         return True
@@ -469,10 +471,10 @@ class MailJourney(models.Model):
         self.ensure_one()
         domain = Domain("journey_id", "=", self.id) & Domain("res_id", "in", records.ids)
         if self.reentry == "not_running":
-            domain &= Domain("state", "=", "running")
+            domain &= Domain("state", "in", ACTIVE_STATES)
         elif self.reentry == "after_days":
             since = fields.Datetime.now() - relativedelta(days=self.reentry_days)
-            domain &= Domain("state", "=", "running") | Domain("date_start", ">", since)
+            domain &= Domain("state", "in", ACTIVE_STATES) | Domain("date_start", ">", since)
         blocked = {
             res_id
             for [res_id] in self.env["mail.journey.enrollment"]

@@ -4,6 +4,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 
+from .mail_journey import ACTIVE_STATES
 from .mail_journey_step import POSITIVE_TRIGGERS
 
 _logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class MailJourneyEnrollment(models.Model):
     state = fields.Selection(
         [
             ("running", "Running"),
+            ("paused", "Paused"),
             ("completed", "Completed"),
             ("exited", "Exited"),
             ("cancelled", "Cancelled"),
@@ -60,7 +62,7 @@ class MailJourneyEnrollment(models.Model):
     next_step_id = fields.Many2one("mail.journey.step", compute="_compute_next_trace", store=True)
 
     _unique_running = models.UniqueIndex(
-        "(journey_id, res_id) WHERE state = 'running'",
+        "(journey_id, res_id) WHERE state IN ('running', 'paused')",
         "A record runs at most once at a time in a journey.",
     )
 
@@ -92,10 +94,27 @@ class MailJourneyEnrollment(models.Model):
     # ------------------------------------------------------------
 
     def action_cancel(self):
-        self.filtered(lambda enrollment: enrollment.state == "running")._close(
+        self.filtered(lambda enrollment: enrollment.state in ACTIVE_STATES)._close(
             "cancelled",
             self.env._("Stopped by %(user)s.", user=self.env.user.name),
         )
+        return True
+
+    def action_pause(self):
+        """Hold the pending steps of these enrollments until they resume."""
+        self.filtered(lambda enrollment: enrollment.state == "running").state = "paused"
+        return True
+
+    def action_resume(self):
+        """Resume paused enrollments: their overdue steps become due now."""
+        paused = self.filtered(lambda enrollment: enrollment.state == "paused")
+        paused.state = "running"
+        now = fields.Datetime.now()
+        overdue = paused.trace_ids.filtered(
+            lambda trace: trace.state == "scheduled" and trace.schedule_date < now
+        )
+        overdue.schedule_date = now
+        paused.trace_ids._trigger_execution()
         return True
 
     def action_open_record(self):

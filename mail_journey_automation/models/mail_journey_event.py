@@ -7,6 +7,8 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import email_normalize
 
+from .mail_journey import ACTIVE_STATES
+
 # Machine engagement rules (README, "Machine opens and clicks").
 MACHINE_USER_AGENT = re.compile(
     r"bot\b|crawler|spider|scanner|preview|python-requests|python-urllib|curl/|wget/|"
@@ -129,7 +131,7 @@ class MailJourneyEvent(models.Model):
             [
                 ("lead_id", "=", lead.id),
                 ("state", "=", "done"),
-                ("enrollment_id.state", "=", "running"),
+                ("enrollment_id.state", "in", ACTIVE_STATES),
                 ("step_id.child_ids.trigger", "=", "event"),
             ]
         )

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .mail_journey import ACTIVE_STATES
+
 
 class MailJourneyRecordMixin(models.AbstractModel):
     """What journeys need from the records they run on (leads, orders)."""
@@ -18,6 +20,9 @@ class MailJourneyRecordMixin(models.AbstractModel):
     journey_running_count = fields.Integer(
         string="Running Journeys", compute="_compute_journey_enrollments"
     )
+    journey_paused_count = fields.Integer(
+        string="Paused Journeys", compute="_compute_journey_enrollments"
+    )
     journey_next_date = fields.Datetime(
         string="Next Journey Step", compute="_compute_journey_enrollments"
     )
@@ -34,11 +39,12 @@ class MailJourneyRecordMixin(models.AbstractModel):
         by_record = enrollments.grouped("res_id")
         for record in self:
             mine = by_record.get(record.id, enrollments.browse())
-            running = mine.filtered(lambda enrollment: enrollment.state == "running")
+            running = mine.filtered(lambda enrollment: enrollment.state in ACTIVE_STATES)
             upcoming = running.filtered("next_trace_date").sorted("next_trace_date")[:1]
             record.journey_enrollment_ids = mine
             record.journey_enrollment_count = len(mine)
             record.journey_running_count = len(running)
+            record.journey_paused_count = len(running.filtered(lambda e: e.state == "paused"))
             record.journey_next_date = upcoming.next_trace_date
             record.journey_next_step_id = upcoming.next_step_id
 
@@ -57,10 +63,25 @@ class MailJourneyRecordMixin(models.AbstractModel):
         }
 
     def action_journey_stop(self):
-        self.env["mail.journey.enrollment"].search(
-            [("res_model", "=", self._name), ("res_id", "in", self.ids), ("state", "=", "running")]
-        ).action_cancel()
+        self._get_active_journey_enrollments().action_cancel()
         return True
+
+    def action_journey_pause(self):
+        self._get_active_journey_enrollments().action_pause()
+        return True
+
+    def action_journey_resume(self):
+        self._get_active_journey_enrollments().action_resume()
+        return True
+
+    def _get_active_journey_enrollments(self):
+        return self.env["mail.journey.enrollment"].search(
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "in", self.ids),
+                ("state", "in", ACTIVE_STATES),
+            ]
+        )
 
     def action_view_journey_enrollments(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(

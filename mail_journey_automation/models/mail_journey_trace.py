@@ -3,6 +3,7 @@ import logging
 
 import lxml.html
 from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
@@ -12,6 +13,7 @@ from odoo.tools.mail import URL_SKIP_PROTOCOL_REGEX
 
 from odoo.addons.link_tracker.tools.html import find_links_with_urls_and_labels
 
+from .mail_journey import ACTIVE_STATES
 from .mail_journey_step import NEGATIVE_TRIGGERS
 
 _logger = logging.getLogger(__name__)
@@ -139,9 +141,11 @@ class MailJourneyTrace(models.Model):
                 SELECT trace.id
                   FROM mail_journey_trace trace
                   JOIN mail_journey journey ON journey.id = trace.journey_id
+                  JOIN mail_journey_enrollment enrollment ON enrollment.id = trace.enrollment_id
                  WHERE trace.state = 'scheduled'
                    AND trace.schedule_date <= %(now)s
                    AND journey.state = 'running'
+                   AND enrollment.state != 'paused'
               ORDER BY trace.schedule_date, trace.id
                  LIMIT %(limit)s
                    FOR UPDATE OF trace SKIP LOCKED
@@ -159,6 +163,7 @@ class MailJourneyTrace(models.Model):
                 ("state", "=", "scheduled"),
                 ("schedule_date", "<=", fields.Datetime.now()),
                 ("journey_id.state", "=", "running"),
+                ("enrollment_id.state", "!=", "paused"),
             ]
         )
 
@@ -168,7 +173,7 @@ class MailJourneyTrace(models.Model):
         Each step's traces run as one batch; a batch that fails is retried
         record by record, so one bad record only fails its own trace."""
         traces = self.filtered(lambda trace: trace.state == "scheduled")
-        stale = traces.filtered(lambda trace: trace.enrollment_id.state != "running")
+        stale = traces.filtered(lambda trace: trace.enrollment_id.state not in ACTIVE_STATES)
         stale._finish("cancelled", self.env._("The enrollment is no longer running."))
         traces -= stale
         for journey, journey_traces in traces.grouped("journey_id").items():
@@ -356,13 +361,48 @@ class MailJourneyTrace(models.Model):
                     "res_id": trace.res_id,
                     "activity_type_id": activity_type.id,
                     "summary": step.activity_summary or step.name,
-                    "note": step.activity_note,
+                    "note": (step.activity_note or Markup()) + trace._get_activity_origin(),
                     "date_deadline": deadline,
                     "user_id": (users.get(trace.res_id) or step.journey_id.create_uid).id,
                 }
                 for trace in self
             ]
         )
+
+    def _get_activity_origin(self):
+        """Tell the salesperson which journey email and which engagement led
+        to the activity of this trace."""
+        self.ensure_one()
+        parent = self.parent_trace_id
+        lines = [
+            self.env._("Scheduled by the journey '%(journey)s'.", journey=self.journey_id.name)
+        ]
+        if parent.mail_message_id:
+            lines.append(
+                self.env._(
+                    "After the email '%(subject)s' of %(date)s.",
+                    subject=parent.subject,
+                    date=tools.format_datetime(self.env, parent.date_done),
+                )
+            )
+        trigger = self.step_id.trigger
+        engagement = {
+            "opened": (parent.open_datetime, self.env._("The customer opened it on %(date)s.")),
+            "clicked": (
+                parent.click_datetime,
+                self.env._("The customer clicked a link on %(date)s."),
+            ),
+            "replied": (parent.reply_datetime, self.env._("The customer replied on %(date)s.")),
+        }.get(trigger)
+        if engagement and engagement[0]:
+            lines.append(engagement[1] % {"date": tools.format_datetime(self.env, engagement[0])})
+        elif trigger in NEGATIVE_TRIGGERS:
+            lines.append(
+                self.env._(
+                    "The customer did not %(event)s it in time.", event=NEGATIVE_TRIGGERS[trigger]
+                )
+            )
+        return Markup('<p class="text-muted">%s</p>') % Markup("<br/>").join(lines)
 
     def _action_server_action(self, step):
         records = self.enrollment_id._get_records()
@@ -494,7 +534,7 @@ class MailJourneyTrace(models.Model):
         )
         new._on_engagement("replied")
         for journey, traces in new.grouped("journey_id").items():
-            running = traces.enrollment_id.filtered(lambda e: e.state == "running")
+            running = traces.enrollment_id.filtered(lambda e: e.state in ACTIVE_STATES)
             if journey.reply_stage_id:
                 running._get_records()._journey_set_stage(journey.reply_stage_id)
             if journey.exit_on_reply:
@@ -524,7 +564,7 @@ class MailJourneyTrace(models.Model):
         )
         self.env["mail.journey.enrollment"].sudo().search(
             [
-                ("state", "=", "running"),
+                ("state", "in", ACTIVE_STATES),
                 "|",
                 ("lead_id.email_normalized", "=", email),
                 ("order_id.partner_id.email_normalized", "=", email),
@@ -553,7 +593,7 @@ class MailJourneyTrace(models.Model):
             ]
         ).parent_trace_id
         (self - decided).filtered(
-            lambda trace: trace.enrollment_id.state == "running"
+            lambda trace: trace.enrollment_id.state in ACTIVE_STATES
         )._schedule_children((trigger,), url=url)
 
     def _had_event(self, event_type, step, until):

@@ -160,6 +160,18 @@ class TestJourneyBranch(JourneyCommon):
         self.assertEqual(self._branch("No click").state, "done")
         self.assertEqual(self.leads[0].activity_ids.summary, "No click")
 
+    def test_activity_tells_which_email_and_engagement(self):
+        trace = self._send_first_email(self.journey)
+        with self.mock_datetime_and_now(NOW + timedelta(hours=2)):
+            trace._register_click(
+                self._tracker("https://www.example.com/pricing"), BROWSER, PERSON_IP
+            )
+            self._process()
+        activity = self.leads[0].activity_ids.filtered(lambda a: a.summary == "Call the clicker")
+        self.assertIn("Welcome Contact 0", activity.note)
+        self.assertIn("clicked a link", activity.note)
+        self.assertIn(self.journey.name, activity.note)
+
     def test_click_cancels_not_clicked(self):
         trace = self._send_first_email(self.journey)
         with self.mock_datetime_and_now(NOW + timedelta(days=1)):

@@ -56,6 +56,24 @@ class TestJourneyState(JourneyCommon):
         with self.assertRaises(UserError):
             self.journey.unlink()
 
+    def test_pause_and_resume_from_lead(self):
+        with self.mock_datetime_and_now(NOW):
+            self.journey.action_start()
+            self.journey._enroll(self.leads)
+            self.leads[0].with_user(self.user_sales).action_journey_pause()
+        enrollment = self.journey.enrollment_ids.filtered(lambda e: e.lead_id == self.leads[0])
+        self.assertEqual(enrollment.state, "paused")
+        self.assertFalse(self.journey._enroll(self.leads[0]), "a paused record is still in")
+        with self.mock_datetime_and_now(NOW + timedelta(hours=2)), self.mock_mail_gateway():
+            self._process()
+        self.assertEqual(enrollment.trace_ids.state, "scheduled", "paused: held")
+        self.assertEqual(len(self._new_mails), 2, "the other leads go on")
+        with self.mock_datetime_and_now(NOW + timedelta(hours=3)), self.mock_mail_gateway():
+            self.leads[0].with_user(self.user_sales).action_journey_resume()
+            self.assertEqual(enrollment.trace_ids.schedule_date, NOW + timedelta(hours=3))
+            self._process()
+        self.assertEqual(enrollment.trace_ids.state, "done")
+
     def test_stop_journeys_from_lead(self):
         self.journey.action_start()
         self.journey._enroll(self.leads)
