@@ -110,6 +110,11 @@ class MailJourneyStep(models.Model):
     scheduled_count = fields.Integer(compute="_compute_trace_counts")
     skipped_count = fields.Integer(compute="_compute_trace_counts")
     error_count = fields.Integer(compute="_compute_trace_counts")
+    # funnel: how many reached the step and what they did with its email
+    reached_count = fields.Integer(string="Reached", compute="_compute_trace_counts")
+    opened_count = fields.Integer(string="Opened", compute="_compute_trace_counts")
+    clicked_count = fields.Integer(string="Clicked", compute="_compute_trace_counts")
+    replied_count = fields.Integer(string="Replied", compute="_compute_trace_counts")
 
     _check_interval = models.Constraint(
         "CHECK(interval_number >= 0)", "A step cannot wait a negative time."
@@ -192,17 +197,30 @@ class MailJourneyStep(models.Model):
         return f"{label} '{target}'" if target else label
 
     def _compute_trace_counts(self):
+        Trace = self.env["mail.journey.trace"]
         counts = {}
-        for step, state, count in self.env["mail.journey.trace"]._read_group(
+        for step, state, count in Trace._read_group(
             [("step_id", "in", self.ids)], ["step_id", "state"], ["__count"]
         ):
             counts.setdefault(step, {})[state] = count
+        engagement = {
+            step: (opened, clicked, replied)
+            for step, opened, clicked, replied in Trace._read_group(
+                [("step_id", "in", self.ids), ("state", "=", "done")],
+                ["step_id"],
+                ["open_datetime:count", "click_datetime:count", "reply_datetime:count"],
+            )
+        }
         for step in self:
             step_counts = counts.get(step, {})
             step.done_count = step_counts.get("done", 0)
             step.scheduled_count = step_counts.get("scheduled", 0)
             step.skipped_count = step_counts.get("skipped", 0)
             step.error_count = step_counts.get("error", 0)
+            step.reached_count = sum(step_counts.values()) - step_counts.get("cancelled", 0)
+            step.opened_count, step.clicked_count, step.replied_count = engagement.get(
+                step, (0, 0, 0)
+            )
 
     @api.constrains("parent_id", "journey_id", "trigger")
     def _check_tree(self):

@@ -529,9 +529,10 @@ class MailJourneyTrace(models.Model):
         self._log_events("reply", description=description)
         new = self.filtered(lambda trace: not trace.reply_datetime)
         new.reply_datetime = now
-        new.filtered(lambda trace: not trace.open_datetime).write(
-            {"open_datetime": now, "last_open_datetime": now, "open_count": 1}
-        )
+        # a reply proves an open, even when the images were blocked
+        unopened = new.filtered(lambda trace: not trace.open_datetime)
+        unopened.write({"open_datetime": now, "last_open_datetime": now, "open_count": 1})
+        unopened._on_engagement("opened")
         new._on_engagement("replied")
         for journey, traces in new.grouped("journey_id").items():
             running = traces.enrollment_id.filtered(lambda e: e.state in ACTIVE_STATES)

@@ -172,6 +172,23 @@ class TestJourneyBranch(JourneyCommon):
         self.assertIn("clicked a link", activity.note)
         self.assertIn(self.journey.name, activity.note)
 
+    def test_step_funnel_counts(self):
+        traces = self._send_first_email(self.journey, self.leads)
+        with self.mock_datetime_and_now(NOW + timedelta(hours=1)):
+            traces[0]._register_open(BROWSER, PERSON_IP)
+            traces[1]._register_reply(description="Yes")
+        welcome = self.steps["Welcome"]
+        self.assertEqual(
+            (
+                welcome.reached_count,
+                welcome.done_count,
+                welcome.opened_count,
+                welcome.replied_count,
+            ),
+            (3, 3, 2, 1),
+        )
+        self.assertEqual(self.steps["Reminder"].reached_count, 1, "two reminders were cancelled")
+
     def test_click_cancels_not_clicked(self):
         trace = self._send_first_email(self.journey)
         with self.mock_datetime_and_now(NOW + timedelta(days=1)):
