@@ -60,6 +60,19 @@ class CrmLead(models.Model):
         "after every half-life (weights in Settings).",
     )
 
+    # consent, for jurisdictions that require opt-in
+    journey_consent = fields.Boolean(
+        string="Consent to Emails",
+        tracking=True,
+        copy=False,
+        help="The contact agreed to receive marketing emails (journeys that require "
+        "consent only mail such contacts).",
+    )
+    journey_consent_date = fields.Datetime(string="Consent Date", copy=False)
+    journey_consent_source = fields.Char(
+        string="Consent Source", copy=False, help="Where the consent was given, e.g. a web form."
+    )
+
     @api.model
     def _read_group_expand_journey_stage_ids(self, stages, domain):
         return stages.search([("active", "=", True)])
@@ -156,6 +169,14 @@ class CrmLead(models.Model):
             batch._update_journey_engagement()
             if not self.env["ir.cron"]._commit_progress(len(batch)):
                 break
+
+    @api.onchange("journey_consent")
+    def _onchange_journey_consent(self):
+        if self.journey_consent and not self.journey_consent_date:
+            self.journey_consent_date = fields.Datetime.now()
+
+    def _journey_consent_domain(self):
+        return [("journey_consent", "=", True)]
 
     def _journey_get_emails(self):
         return {lead.id: lead.email_normalized for lead in self}

@@ -1,5 +1,7 @@
 import logging
+from datetime import datetime, timedelta
 
+import pytz
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -164,6 +166,35 @@ class MailJourney(models.Model):
     )
     # sending
     mail_server_id = fields.Many2one("ir.mail_server", string="Outgoing Mail Server")
+    consent_required = fields.Boolean(
+        string="Only Contacts Who Gave Consent",
+        help="For jurisdictions that require opt-in: only leads (or the opportunities of "
+        "orders) with the consent box ticked enter the journey and receive its emails.",
+    )
+    window_enabled = fields.Boolean(
+        string="Send Window",
+        help="Send emails only in these hours and weekdays, in the recipient's time zone "
+        "(the customer's, else the salesperson's, else the company's).",
+    )
+    window_hour_from = fields.Float(string="From", default=9.0)
+    window_hour_to = fields.Float(string="To", default=18.0)
+    window_mon = fields.Boolean(string="Monday", default=True)
+    window_tue = fields.Boolean(string="Tuesday", default=True)
+    window_wed = fields.Boolean(string="Wednesday", default=True)
+    window_thu = fields.Boolean(string="Thursday", default=True)
+    window_fri = fields.Boolean(string="Friday", default=True)
+    window_sat = fields.Boolean(string="Saturday")
+    window_sun = fields.Boolean(string="Sunday")
+    cap_day = fields.Integer(
+        string="Max Emails per Day",
+        help="At most this many journey emails (all journeys together) per recipient in 24 "
+        "hours; 0 uses the global setting. The stricter limit wins.",
+    )
+    cap_week = fields.Integer(
+        string="Max Emails per Week",
+        help="At most this many journey emails (all journeys together) per recipient in 7 "
+        "days; 0 uses the global setting. The stricter limit wins.",
+    )
     # content
     step_ids = fields.One2many("mail.journey.step", "journey_id", string="Steps", copy=True)
     enrollment_ids = fields.One2many("mail.journey.enrollment", "journey_id")
@@ -176,6 +207,13 @@ class MailJourney(models.Model):
 
     _check_reentry_days = models.Constraint(
         "CHECK(reentry_days >= 0)", "The re-entry delay cannot be negative."
+    )
+    _check_window = models.Constraint(
+        "CHECK(window_hour_from >= 0 AND window_hour_to <= 24 AND window_hour_from < window_hour_to)",
+        "The send window must start before it ends, between 0:00 and 24:00.",
+    )
+    _check_caps = models.Constraint(
+        "CHECK(cap_day >= 0 AND cap_week >= 0)", "Email limits cannot be negative."
     )
     _check_engagement_days = models.Constraint(
         "CHECK(engagement_days >= 0)", "The engagement wait cannot be negative."
@@ -464,6 +502,8 @@ class MailJourney(models.Model):
                 Domain("company_id", "in", [False, self.company_id.id]),
             ]
         )
+        if self.consent_required:
+            domain &= Domain(records._journey_consent_domain())
         return records.search(domain)
 
     def _filter_reentry(self, records):
@@ -515,6 +555,86 @@ class MailJourney(models.Model):
                 or journey.crm_stage_id.id == values["crm_stage_id"]
             )
         return journeys._enroll(records)
+
+    def action_preflight(self):
+        """Tell, before starting, how many records of the audience would not
+        be mailed, and why."""
+        self.ensure_one()
+        domain = Domain.AND(
+            [self._get_domain("domain"), Domain("company_id", "in", [False, self.company_id.id])]
+        )
+        records = self.env[self.model].search(domain)
+        reasons = self.env["mail.journey.trace"]._get_suppression_reasons(records, self)
+        counts = {}
+        for _state, reason in reasons.values():
+            counts[reason] = counts.get(reason, 0) + 1
+        lines = [
+            self.env._(
+                "%(count)s records in the audience, %(ok)s would be mailed.",
+                count=len(records),
+                ok=len(records) - len(reasons),
+            )
+        ] + [f"{count} × {reason}" for reason, count in sorted(counts.items())]
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Pre-flight check of %(journey)s", journey=self.name),
+                "message": "\n".join(lines),
+                "type": "warning" if reasons else "success",
+                "sticky": True,
+            },
+        }
+
+    # ------------------------------------------------------------
+    # SEND WINDOW AND CAPS
+    # ------------------------------------------------------------
+
+    def _get_window_opening(self, when, tz_name):
+        """The first moment at or after ``when`` (naive UTC) inside the send
+        window, in time zone ``tz_name``; ``when`` itself without a window."""
+        self.ensure_one()
+        if not self.window_enabled:
+            return when
+        tz = pytz.timezone(tz_name or "UTC")
+        local = pytz.utc.localize(when).astimezone(tz)
+        weekdays = [
+            self.window_mon,
+            self.window_tue,
+            self.window_wed,
+            self.window_thu,
+            self.window_fri,
+            self.window_sat,
+            self.window_sun,
+        ]
+        for offset in range(8):
+            day = local.date() + timedelta(days=offset)
+            if not weekdays[day.weekday()]:
+                continue
+            start = tz.localize(datetime.combine(day, datetime.min.time())) + timedelta(
+                hours=self.window_hour_from
+            )
+            end = tz.localize(datetime.combine(day, datetime.min.time())) + timedelta(
+                hours=self.window_hour_to
+            )
+            candidate = max(local, start)
+            if candidate < end:
+                return candidate.astimezone(pytz.utc).replace(tzinfo=None)
+        return when
+
+    def _get_caps(self):
+        """The effective (per day, per week) limits of journey emails per
+        recipient: the stricter of the journey's and the global setting."""
+        self.ensure_one()
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        caps = []
+        for own, param in (
+            (self.cap_day, "mail_journey.cap_day"),
+            (self.cap_week, "mail_journey.cap_week"),
+        ):
+            limits = [limit for limit in (own, int(get_param(param, 0))) if limit > 0]
+            caps.append(min(limits) if limits else 0)
+        return tuple(caps)
 
     # ------------------------------------------------------------
     # TEST RUN

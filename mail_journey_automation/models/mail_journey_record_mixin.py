@@ -103,6 +103,21 @@ class MailJourneyRecordMixin(models.AbstractModel):
         """Return {record id: number of bounces of its email address}."""
         raise NotImplementedError
 
+    def _journey_get_timezones(self):
+        """Return {record id: time zone}: the customer's, else the
+        salesperson's, else the company's."""
+        return {
+            record.id: record.partner_id.tz
+            or record.user_id.tz
+            or record.company_id.partner_id.tz
+            or self.env.company.partner_id.tz
+            for record in self
+        }
+
+    def _journey_consent_domain(self):
+        """The domain of the records whose contact gave consent to be mailed."""
+        raise NotImplementedError
+
     def _journey_get_salespersons(self):
         """Return {record id: res.users} for the activities of journeys."""
         return {record.id: record.user_id for record in self}

@@ -1,5 +1,7 @@
 import ast
 import logging
+from collections import defaultdict
+from datetime import timedelta
 
 import lxml.html
 from dateutil.relativedelta import relativedelta
@@ -82,6 +84,12 @@ class MailJourneyTrace(models.Model):
         readonly=True,
     )
     subject = fields.Char(related="mail_message_id.subject")
+    email = fields.Char(
+        string="Sent To",
+        readonly=True,
+        index="btree_not_null",
+        help="The normalized address the email went to (frequency caps, duplicates).",
+    )
     # engagement (people only: machine opens and clicks are in the event log)
     sent_datetime = fields.Datetime(string="Sent On", readonly=True)
     open_datetime = fields.Datetime(string="First Opened On", readonly=True)
@@ -247,7 +255,8 @@ class MailJourneyTrace(models.Model):
             return
         failed = getattr(traces, f"_action_{step.action}")(step) or {}
         for (state, message), failed_traces in failed.items():
-            failed_traces._finish(state, message)
+            if state != "scheduled":  # postponed traces keep their new date
+                failed_traces._finish(state, message)
             traces -= failed_traces
         traces._finish("done")
         if step.action != "exit":
@@ -295,6 +304,79 @@ class MailJourneyTrace(models.Model):
         journey = step.journey_id
         records = self.enrollment_id._get_records()
         emails = records._journey_get_emails()
+        reasons = self._get_suppression_reasons(records, journey)
+        already_sent = set(
+            self.search(
+                [
+                    ("step_id", "=", step.id),
+                    ("state", "=", "done"),
+                    ("email", "in", [email for email in emails.values() if email]),
+                ]
+            ).mapped("email")
+        )
+        suppressed = {}
+        for trace in self:
+            reason = reasons.get(trace.res_id)
+            if not reason and emails[trace.res_id] in already_sent:
+                reason = (
+                    "skipped",
+                    self.env._("This address already got this email through another record."),
+                )
+            if reason:
+                suppressed[reason] = suppressed.get(reason, self.browse()) | trace
+        candidates = self - self.browse().union(*suppressed.values())
+        postponed = candidates._postpone_for_caps_and_window(journey, records, emails)
+        to_send = candidates - self.browse().union(*postponed.values())
+        if to_send:
+            to_send._send_email(step, emails)
+        return {**suppressed, **postponed}
+
+    def _send_email(self, step, emails):
+        """Render and queue the step's email for the traces of ``self`` in
+        one batch, through Odoo's mail composer (mass mail, log kept)."""
+        journey = step.journey_id
+        composer = (
+            self.env["mail.compose.message"]
+            .with_context(
+                # recipients stay email addresses: no partner created per lead
+                mail_composer_force_partners=False,
+                mail_journey_trace_ids=self.ids,
+            )
+            .create(
+                {
+                    "composition_mode": "mass_mail",
+                    "model": journey.model,
+                    "res_ids": self.mapped("res_id"),
+                    "template_id": step.mail_template_id.id,
+                    "auto_delete": False,
+                    "auto_delete_keep_log": True,
+                    "force_send": False,
+                    "mail_server_id": journey.mail_server_id.id,
+                    "use_exclusion_list": False,
+                }
+            )
+        )
+        mails = composer._action_send_mail()[0]
+        mail_by_res_id = {mail.res_id: mail for mail in mails}
+        for trace in self:
+            mail = mail_by_res_id.get(trace.res_id)
+            trace.write(
+                {
+                    "mail_mail_id": mail.id,
+                    "mail_message_id": mail.mail_message_id.id,
+                    "message_id": mail.message_id,
+                    "email": emails[trace.res_id],
+                }
+            )
+        self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
+
+    @api.model
+    def _get_suppression_reasons(self, records, journey):
+        """Return {record id: (state, reason)} for the records a journey email
+        must not reach: no or invalid address, blacklisted, too many bounces,
+        no consent when the journey requires it, or an address already
+        reached through another of ``records``."""
+        emails = records._journey_get_emails()
         bounces = records._journey_get_bounce_counts()
         blacklisted = set(
             self.env["mail.blacklist"]
@@ -302,51 +384,73 @@ class MailJourneyTrace(models.Model):
             .search([("email", "in", [email for email in emails.values() if email])])
             .mapped("email")
         )
-        no_email = self.filtered(lambda trace: not emails.get(trace.res_id))
-        excluded = self.filtered(lambda trace: emails.get(trace.res_id) in blacklisted)
-        bounced = (self - excluded).filtered(
-            lambda trace: bounces.get(trace.res_id, 0) >= BOUNCE_LIMIT
+        consenting = (
+            set(records.filtered_domain(records._journey_consent_domain()).ids)
+            if journey.consent_required
+            else set(records.ids)
         )
-        to_send = self - no_email - excluded - bounced
-        if to_send:
-            composer = (
-                self.env["mail.compose.message"]
-                .with_context(
-                    # recipients stay email addresses: no partner created per lead
-                    mail_composer_force_partners=False,
-                    mail_journey_trace_ids=to_send.ids,
+        reasons, seen = {}, set()
+        for record in records:
+            email = emails.get(record.id)
+            if not email:
+                reasons[record.id] = ("error", self.env._("The record has no valid email address."))
+            elif email in blacklisted:
+                reasons[record.id] = ("skipped", self.env._("The email address is blacklisted."))
+            elif bounces.get(record.id, 0) >= BOUNCE_LIMIT:
+                reasons[record.id] = ("skipped", self.env._("The email address bounced too often."))
+            elif record.id not in consenting:
+                reasons[record.id] = ("skipped", self.env._("The contact gave no consent."))
+            elif email in seen:
+                reasons[record.id] = (
+                    "skipped",
+                    self.env._("This address already got this email through another record."),
                 )
-                .create(
-                    {
-                        "composition_mode": "mass_mail",
-                        "model": journey.model,
-                        "res_ids": to_send.mapped("res_id"),
-                        "template_id": step.mail_template_id.id,
-                        "auto_delete": False,
-                        "auto_delete_keep_log": True,
-                        "force_send": False,
-                        "mail_server_id": journey.mail_server_id.id,
-                        "use_exclusion_list": False,
-                    }
+            seen.add(email)
+        return reasons
+
+    def _postpone_for_caps_and_window(self, journey, records, emails):
+        """Move the traces that would exceed a frequency cap, or fall outside
+        the journey's send window, to their next free slot; return them as
+        {("scheduled", reason): traces}. Nothing is dropped."""
+        now = fields.Datetime.now()
+        day_cap, week_cap = journey._get_caps()
+        history = defaultdict(list)
+        if day_cap or week_cap:
+            for trace in self.search(
+                [
+                    ("email", "in", list({emails[trace.res_id] for trace in self})),
+                    ("state", "=", "done"),
+                    ("date_done", ">", now - timedelta(days=7)),
+                ],
+                order="date_done",
+            ):
+                history[trace.email].append(trace.date_done)
+        timezones = records._journey_get_timezones() if journey.window_enabled else {}
+        postponed = defaultdict(lambda: self.browse())
+        for trace in self:
+            sent = history[emails[trace.res_id]]
+            recent = [date for date in sent if date > now - timedelta(days=1)]
+            waits = []
+            if day_cap and len(recent) >= day_cap:
+                waits.append(recent[-day_cap] + timedelta(days=1))
+            if week_cap and len(sent) >= week_cap:
+                waits.append(sent[-week_cap] + timedelta(days=7))
+            if waits:
+                reason = self.env._(
+                    "Frequency cap reached for this address: waits for a free slot."
                 )
-            )
-            mails = composer._action_send_mail()[0]
-            mail_by_res_id = {mail.res_id: mail for mail in mails}
-            for trace in to_send:
-                mail = mail_by_res_id.get(trace.res_id)
-                trace.write(
-                    {
-                        "mail_mail_id": mail.id,
-                        "mail_message_id": mail.mail_message_id.id,
-                        "message_id": mail.message_id,
-                    }
-                )
-            self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
-        return {
-            ("error", self.env._("The record has no valid email address.")): no_email,
-            ("skipped", self.env._("The email address is blacklisted.")): excluded,
-            ("skipped", self.env._("The email address bounced too often.")): bounced,
-        }
+                date = max(waits)
+            else:
+                date = journey._get_window_opening(now, timezones.get(trace.res_id))
+                reason = self.env._("Outside the send window: waits for it to open.")
+            if date > now:
+                trace.write({"schedule_date": date, "state_message": reason})
+                postponed[("scheduled", reason)] |= trace
+            else:
+                sent.append(now)  # later traces of this batch count this email
+        if postponed:
+            self.browse().union(*postponed.values())._trigger_execution()
+        return dict(postponed)
 
     def _action_activity(self, step):
         records = self.enrollment_id._get_records()

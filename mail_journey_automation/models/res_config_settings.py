@@ -51,6 +51,16 @@ class ResConfigSettings(models.TransientModel):
         help="An engagement counts half as much after this many days.",
     )
 
+    journey_cap_day = fields.Integer(
+        string="Max Journey Emails per Day",
+        config_parameter="mail_journey.cap_day",
+        help="Per recipient, all journeys together; 0 for no limit.",
+    )
+    journey_cap_week = fields.Integer(
+        string="Max Journey Emails per Week",
+        config_parameter="mail_journey.cap_week",
+        help="Per recipient, all journeys together; 0 for no limit.",
+    )
     journey_event_token = fields.Char(
         related="company_id.journey_event_token", readonly=False, groups="base.group_system"
     )

@@ -27,6 +27,9 @@ class SaleOrder(models.Model):
         )
         return result
 
+    def _journey_consent_domain(self):
+        return [("opportunity_id.journey_consent", "=", True)]
+
     def _journey_get_emails(self):
         return {order.id: order.partner_id.email_normalized for order in self}
 

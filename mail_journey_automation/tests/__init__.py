@@ -1,6 +1,7 @@
 from . import test_journey_access
 from . import test_journey_branch
 from . import test_journey_cron
+from . import test_journey_deliverability
 from . import test_journey_engagement
 from . import test_journey_event_api
 from . import test_journey_execution

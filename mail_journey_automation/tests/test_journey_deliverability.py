@@ -1,0 +1,98 @@
+from datetime import datetime, timedelta
+
+from odoo.tests import tagged
+
+from .common import NOW, JourneyCommon
+
+
+@tagged("post_install", "-at_install", "mail_journey")
+class TestJourneyDeliverability(JourneyCommon):
+    def test_send_window_in_recipient_timezone(self):
+        # Shanghai is UTC+8: 09:00 UTC is 17:00 there, after a 9:00-12:00 window
+        partner = self.env["res.partner"].create(
+            {"name": "Lin", "email": "lin@example.com", "tz": "Asia/Shanghai"}
+        )
+        self.leads[0].partner_id = partner
+        journey = self._create_journey(
+            [self._email_step()], window_enabled=True, window_hour_from=9, window_hour_to=12
+        )
+        journey.action_start()
+        with self.mock_datetime_and_now(NOW), self.mock_mail_gateway():
+            journey._enroll(self.leads[0])
+            self._process()
+        trace = self._traces(journey)
+        self.assertEqual(trace.state, "scheduled")
+        self.assertIn("send window", trace.state_message)
+        # next opening: Tuesday 9:00 in Shanghai = Tuesday 01:00 UTC
+        self.assertEqual(trace.schedule_date, datetime(2026, 3, 3, 1, 0))
+        self.assertFalse(self._new_mails)
+        with self.mock_datetime_and_now(datetime(2026, 3, 3, 1, 0)), self.mock_mail_gateway():
+            self._process()
+        self.assertEqual(trace.state, "done")
+
+    def test_send_window_skips_weekend(self):
+        journey = self._create_journey([self._email_step()], window_enabled=True)
+        self.leads[0].user_id.tz = "UTC"
+        saturday = datetime(2026, 3, 7, 10, 0)
+        self.assertEqual(journey._get_window_opening(saturday, "UTC"), datetime(2026, 3, 9, 9, 0))
+        self.assertEqual(
+            journey._get_window_opening(NOW + timedelta(hours=1), "UTC"), NOW + timedelta(hours=1)
+        )
+
+    def test_frequency_cap_postpones_never_drops(self):
+        self.env["ir.config_parameter"].sudo().set_param("mail_journey.cap_day", 1)
+        first = self._create_journey([self._email_step()])
+        second = self._create_journey([self._email_step(self.template_intro)])
+        (first | second).action_start()
+        with self.mock_datetime_and_now(NOW), self.mock_mail_gateway():
+            first._enroll(self.leads[0])
+            second._enroll(self.leads[0])
+            self._process()
+        self.assertEqual(len(self._new_mails), 1)
+        capped = (self._traces(first) | self._traces(second)).filtered(
+            lambda trace: trace.state == "scheduled"
+        )
+        self.assertEqual(len(capped), 1)
+        self.assertIn("Frequency cap", capped.state_message)
+        self.assertEqual(capped.schedule_date, NOW + timedelta(days=1))
+        with self.mock_datetime_and_now(NOW + timedelta(days=1)), self.mock_mail_gateway():
+            self._process()
+        self.assertEqual(capped.state, "done")
+
+    def test_journey_cap_stricter_than_global(self):
+        self.env["ir.config_parameter"].sudo().set_param("mail_journey.cap_week", 5)
+        journey = self._create_journey([self._email_step()], cap_week=2)
+        self.assertEqual(journey._get_caps(), (0, 2))
+        journey.cap_week = 9
+        self.assertEqual(journey._get_caps(), (0, 5))
+
+    def test_duplicate_address_reached_once(self):
+        self.leads[1].email_from = self.leads[0].email_from
+        journey = self._create_journey([self._email_step()])
+        journey.action_start()
+        with self.mock_mail_gateway():
+            journey._enroll(self.leads[:2])
+            self._process()
+        traces = self._traces(journey)
+        self.assertEqual(sorted(traces.mapped("state")), ["done", "skipped"])
+        self.assertIn(
+            "already got this email", traces.filtered(lambda t: t.state == "skipped").state_message
+        )
+        self.assertEqual(len(self._new_mails), 1)
+
+    def test_consent_required(self):
+        self.leads[1].journey_consent = True
+        journey = self._create_journey([self._email_step()], consent_required=True)
+        journey.action_start()
+        self.assertEqual(journey._enroll(self.leads[:2]).lead_id, self.leads[1])
+
+    def test_preflight_counts_suppressed(self):
+        self.leads[0].email_from = False
+        self.env["mail.blacklist"].sudo()._add(self.leads[1].email_from)
+        journey = self._create_journey(
+            [self._email_step()], domain=f"[('id', 'in', {self.leads.ids})]"
+        )
+        message = journey.action_preflight()["params"]["message"]
+        self.assertIn("3 records in the audience, 1 would be mailed.", message)
+        self.assertIn("1 × The email address is blacklisted.", message)
+        self.assertIn("1 × The record has no valid email address.", message)
