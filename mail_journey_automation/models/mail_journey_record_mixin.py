@@ -24,11 +24,11 @@ class MailJourneyRecordMixin(models.AbstractModel):
         string="Paused Journeys", compute="_compute_journey_enrollments"
     )
     journey_next_date = fields.Datetime(
-        string="Next Journey Step", compute="_compute_journey_enrollments"
+        string="Next Journey Step On", compute="_compute_journey_enrollments"
     )
     journey_next_step_id = fields.Many2one(
         "mail.journey.step",
-        string="Next Journey Step Action",
+        string="Next Journey Step",
         compute="_compute_journey_enrollments",
     )
 

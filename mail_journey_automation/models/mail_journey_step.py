@@ -134,56 +134,68 @@ class MailJourneyStep(models.Model):
             indent = "\u2003\u2003" * (step.depth - 1) + "\u21b3 " if step.depth else ""
             step.tree_name = f"{indent}{step.name}"
 
-    @api.depends("name", "trigger", "interval_number", "interval_unit", "action", "parent_id.name")
+    @api.depends(
+        "name",
+        "trigger",
+        "interval_number",
+        "interval_unit",
+        "action",
+        "event_name",
+        "parent_id.name",
+    )
     @api.depends_context("lang")
     def _compute_description(self):
+        for step in self:
+            step.description = f"{step._get_when_label()} → {step._get_action_label()}"
+
+    def _get_when_label(self):
+        """When the step runs, as one translatable sentence."""
+        self.ensure_one()
         units = dict(self._fields["interval_unit"]._description_selection(self.env))
+        delay = self.env._(
+            "%(number)s %(unit)s",
+            number=self.interval_number,
+            unit=units[self.interval_unit].lower(),
+        )
         events = {
             "opened": self.env._("opened"),
-            "not_opened": self.env._("not opened"),
+            "not_opened": self.env._("opened"),
             "clicked": self.env._("clicked"),
-            "not_clicked": self.env._("not clicked"),
+            "not_clicked": self.env._("clicked"),
             "replied": self.env._("replied to"),
-            "not_replied": self.env._("not replied to"),
+            "not_replied": self.env._("replied to"),
             "bounced": self.env._("bounced"),
         }
-        for step in self:
-            if step.interval_number:
-                when = self.env._(
-                    "%(number)s %(unit)s after",
-                    number=step.interval_number,
-                    unit=units[step.interval_unit].lower(),
+        values = {"delay": delay, "parent": self.parent_id.name, "event": self.event_name}
+        waits = bool(self.interval_number)
+        if self.trigger == "start" or not self.parent_id:
+            return (
+                self.env._("%(delay)s after the start", **values)
+                if waits
+                else self.env._("At the start")
+            )
+        if self.trigger == "parent":
+            return (
+                self.env._("%(delay)s after '%(parent)s'", **values)
+                if waits
+                else self.env._("Right after '%(parent)s'", **values)
+            )
+        if self.trigger == "event":
+            return (
+                self.env._(
+                    "%(delay)s after '%(event)s' is reported following '%(parent)s'", **values
                 )
-            else:
-                when = self.env._("At once after")
-            parent = step.parent_id.name
-            if step.trigger == "start" or not step.parent_id:
-                label = f"{when} {self.env._('the start')}"
-            elif step.trigger == "parent":
-                label = f"{when} '{parent}'"
-            elif step.trigger == "event":
-                label = self.env._(
-                    "%(when)s '%(event)s' is reported after '%(parent)s'",
-                    when=when,
-                    event=step.event_name,
-                    parent=parent,
-                )
-            elif step.trigger in NEGATIVE_TRIGGERS:
-                label = self.env._(
-                    "If '%(parent)s' is %(event)s within %(number)s %(unit)s",
-                    parent=parent,
-                    event=events[step.trigger],
-                    number=step.interval_number,
-                    unit=units[step.interval_unit].lower(),
-                )
-            else:
-                label = self.env._(
-                    "%(when)s '%(parent)s' is %(event)s",
-                    when=when,
-                    parent=parent,
-                    event=events[step.trigger],
-                )
-            step.description = f"{label} → {step._get_action_label()}"
+                if waits
+                else self.env._("When '%(event)s' is reported following '%(parent)s'", **values)
+            )
+        values["event"] = events[self.trigger]
+        if self.trigger in NEGATIVE_TRIGGERS:
+            return self.env._("If '%(parent)s' is not %(event)s within %(delay)s", **values)
+        return (
+            self.env._("%(delay)s after '%(parent)s' is %(event)s", **values)
+            if waits
+            else self.env._("As soon as '%(parent)s' is %(event)s", **values)
+        )
 
     def _get_action_label(self):
         self.ensure_one()

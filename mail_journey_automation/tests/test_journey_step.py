@@ -100,5 +100,5 @@ class TestJourneyStep(JourneyCommon):
         self.assertEqual(
             intro.description, "2 days after 'Welcome' → Send an email 'Company introduction'"
         )
-        self.assertEqual(welcome.description, "At once after the start → Send an email 'Welcome'")
+        self.assertEqual(welcome.description, "At the start → Send an email 'Welcome'")
         self.assertIn("'Intro'", call.description)

@@ -6,8 +6,8 @@ class MailJourneyEnroll(models.TransientModel):
     _name = "mail.journey.enroll"
     _description = "Enroll Records in a Journey"
 
-    res_model = fields.Char(required=True)
-    res_ids = fields.Json(required=True)
+    res_model = fields.Char(string="Model", required=True)
+    res_ids = fields.Json(string="Records", required=True)
     record_count = fields.Integer(compute="_compute_record_count")
     journey_id = fields.Many2one(
         "mail.journey",
