@@ -204,6 +204,19 @@ class MailJourney(models.Model):
     running_count = fields.Integer(compute="_compute_statistics")
     completed_count = fields.Integer(compute="_compute_statistics")
     mail_sent_count = fields.Integer(string="Emails Sent", compute="_compute_statistics")
+    delivery_rate = fields.Float(compute="_compute_rates", digits=(16, 1))
+    open_rate = fields.Float(compute="_compute_rates", digits=(16, 1))
+    click_rate = fields.Float(compute="_compute_rates", digits=(16, 1))
+    reply_rate = fields.Float(compute="_compute_rates", digits=(16, 1))
+    unsubscribe_rate = fields.Float(compute="_compute_rates", digits=(16, 1))
+    conversion_rate = fields.Float(compute="_compute_rates", digits=(16, 1))
+    revenue = fields.Monetary(
+        string="Attributed Revenue",
+        compute="_compute_rates",
+        currency_field="currency_id",
+        help="Untaxed amount of the orders confirmed by enrolled customers after they entered.",
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
 
     _check_reentry_days = models.Constraint(
         "CHECK(reentry_days >= 0)", "The re-entry delay cannot be negative."
@@ -249,6 +262,30 @@ class MailJourney(models.Model):
             journey.running_count = journey_counts.get("running", 0)
             journey.completed_count = journey_counts.get("completed", 0)
             journey.mail_sent_count = sent.get(journey, 0)
+
+    def _compute_rates(self):
+        rates = [
+            "delivery_rate",
+            "open_rate",
+            "click_rate",
+            "reply_rate",
+            "unsubscribe_rate",
+            "conversion_rate",
+        ]
+        self.env.flush_all()  # the report is a view over traces, leads and orders
+        values = {
+            journey: row
+            for journey, *row in self.env["mail.journey.report"]._read_group(
+                [("journey_id", "in", self.ids)],
+                ["journey_id"],
+                [f"{rate}:sum" for rate in rates] + ["revenue:sum"],
+            )
+        }
+        for journey in self:
+            row = values.get(journey, [0] * (len(rates) + 1))
+            for rate, value in zip(rates, row, strict=False):
+                journey[rate] = value
+            journey.revenue = row[-1]
 
     @api.constrains("model", "domain", "goal_domain")
     def _check_domains(self):
@@ -391,6 +428,15 @@ class MailJourney(models.Model):
             "default_journey_id": self.id,
             "search_default_filter_" + self.env.context.get("journey_state", "all"): 1,
         }
+        return action
+
+    def action_view_report(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "mail_journey_automation.action_mail_journey_report"
+        )
+        action["domain"] = [("journey_id", "=", self.id)]
+        action["context"] = {"pivot_row_groupby": ["step_id"]}
         return action
 
     def action_view_traces(self):

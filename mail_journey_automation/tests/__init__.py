@@ -6,6 +6,7 @@ from . import test_journey_engagement
 from . import test_journey_event_api
 from . import test_journey_execution
 from . import test_journey_gateway
+from . import test_journey_report
 from . import test_journey_state
 from . import test_journey_step
 from . import test_journey_test_run
