@@ -502,9 +502,11 @@ class MailJourneyTrace(models.Model):
             lines.append(engagement[1] % {"date": tools.format_datetime(self.env, engagement[0])})
         elif trigger in NEGATIVE_TRIGGERS:
             lines.append(
-                self.env._(
-                    "The customer did not %(event)s it in time.", event=NEGATIVE_TRIGGERS[trigger]
-                )
+                {
+                    "not_opened": self.env._("The customer did not open it in time."),
+                    "not_clicked": self.env._("The customer did not click it in time."),
+                    "not_replied": self.env._("The customer did not reply to it in time."),
+                }[trigger]
             )
         return Markup('<p class="text-muted">%s</p>') % Markup("<br/>").join(lines)
 

@@ -102,3 +102,12 @@ class TestJourneyStep(JourneyCommon):
         )
         self.assertEqual(welcome.description, "At the start → Send an email 'Welcome'")
         self.assertIn("'Intro'", call.description)
+
+    def test_description_in_chinese(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["mail_journey_automation"], ["zh_CN"])
+        journey = self._create_journey(
+            [self._email_step(name="Welcome"), self._email_step(parent=0, interval_number=3)]
+        )
+        follow_up = journey.step_ids[1].with_context(lang="zh_CN")
+        self.assertEqual(follow_up._get_when_label(), "'Welcome' 执行 3 天后")
