@@ -166,6 +166,21 @@ class MailJourney(models.Model):
     )
     # sending
     mail_server_id = fields.Many2one("ir.mail_server", string="Outgoing Mail Server")
+    mail_server_ids = fields.Many2many(
+        "ir.mail_server",
+        string="Mail Server Pool",
+        help="High-volume journeys: their emails go out through these servers in rotation "
+        "(e.g. dedicated IPs). Empty: the outgoing mail server above.",
+    )
+    max_per_hour = fields.Integer(
+        string="Max Emails per Hour",
+        help="Throughput limit of this journey (IP warm-up, provider limits); 0: no limit "
+        "besides the global one. Emails over the limit wait for the next hour.",
+    )
+    window_calendar = fields.Boolean(
+        string="Respect Working Calendar",
+        help="Send only within the company's working hours, skipping its public holidays.",
+    )
     consent_required = fields.Boolean(
         string="Only Contacts Who Gave Consent",
         help="For jurisdictions that require opt-in: only leads (or the opportunities of "
@@ -226,7 +241,8 @@ class MailJourney(models.Model):
         "The send window must start before it ends, between 0:00 and 24:00.",
     )
     _check_caps = models.Constraint(
-        "CHECK(cap_day >= 0 AND cap_week >= 0)", "Email limits cannot be negative."
+        "CHECK(cap_day >= 0 AND cap_week >= 0 AND max_per_hour >= 0)",
+        "Email limits cannot be negative.",
     )
     _check_engagement_days = models.Constraint(
         "CHECK(engagement_days >= 0)", "The engagement wait cannot be negative."
@@ -638,8 +654,21 @@ class MailJourney(models.Model):
 
     def _get_window_opening(self, when, tz_name):
         """The first moment at or after ``when`` (naive UTC) inside the send
-        window, in time zone ``tz_name``; ``when`` itself without a window."""
+        window (hours and weekdays in time zone ``tz_name``, and the company's
+        working calendar when asked); ``when`` itself without a window."""
         self.ensure_one()
+        calendar = self.company_id.resource_calendar_id if self.window_calendar else False
+        opening = when
+        for _attempt in range(20):  # alternate until both agree; they do within a few rounds
+            candidate = self._get_hours_opening(opening, tz_name)
+            if calendar:
+                candidate = self._get_calendar_opening(candidate, calendar)
+            if candidate == opening:
+                return opening
+            opening = candidate
+        return opening
+
+    def _get_hours_opening(self, when, tz_name):
         if not self.window_enabled:
             return when
         tz = pytz.timezone(tz_name or "UTC")
@@ -657,16 +686,54 @@ class MailJourney(models.Model):
             day = local.date() + timedelta(days=offset)
             if not weekdays[day.weekday()]:
                 continue
-            start = tz.localize(datetime.combine(day, datetime.min.time())) + timedelta(
-                hours=self.window_hour_from
-            )
-            end = tz.localize(datetime.combine(day, datetime.min.time())) + timedelta(
-                hours=self.window_hour_to
-            )
+            midnight = tz.localize(datetime.combine(day, datetime.min.time()))
+            start = midnight + timedelta(hours=self.window_hour_from)
+            end = midnight + timedelta(hours=self.window_hour_to)
             candidate = max(local, start)
             if candidate < end:
                 return candidate.astimezone(pytz.utc).replace(tzinfo=None)
         return when
+
+    @api.model
+    def _get_calendar_opening(self, when, calendar):
+        """The first working moment of ``calendar`` (public holidays off) at
+        or after ``when`` (naive UTC), within the next four weeks."""
+        start = pytz.utc.localize(when)
+        intervals = calendar._work_intervals_batch(start, start + timedelta(days=28))[False]
+        for interval_start, interval_stop, _records in intervals:
+            if interval_stop > start:
+                return max(start, interval_start).astimezone(pytz.utc).replace(tzinfo=None)
+        return when
+
+    def _get_hourly_allowance(self, now):
+        """How many more emails this journey may send this hour (None: no
+        limit) and when the next slot opens, given its limit and the global one."""
+        self.ensure_one()
+        Trace = self.env["mail.journey.trace"]
+        global_limit = int(
+            self.env["ir.config_parameter"].sudo().get_param("mail_journey.max_per_hour", 0)
+        )
+        allowance, slots = None, []
+        for limit, scope in (
+            (self.max_per_hour, [("journey_id", "=", self.id)]),
+            (global_limit, []),
+        ):
+            if limit <= 0:
+                continue
+            sent = Trace.search(
+                [
+                    *scope,
+                    ("step_action", "=", "email"),
+                    ("state", "=", "done"),
+                    ("date_done", ">", now - timedelta(hours=1)),
+                ],
+                order="date_done",
+            ).mapped("date_done")
+            left = max(limit - len(sent), 0)
+            if not left:
+                slots.append(sent[-limit] + timedelta(hours=1))
+            allowance = left if allowance is None else min(allowance, left)
+        return allowance, max(slots, default=now + timedelta(hours=1))
 
     def _get_caps(self):
         """The effective (per day, per week) limits of journey emails per

@@ -448,6 +448,14 @@ class MailJourneyTrace(models.Model):
                 postponed[("scheduled", reason)] |= trace
             else:
                 sent.append(now)  # later traces of this batch count this email
+        allowance, next_slot = journey._get_hourly_allowance(now)
+        if allowance is not None:
+            ready = self - self.browse().union(*postponed.values())
+            over = ready[allowance:]
+            if over:
+                reason = self.env._("Hourly sending limit reached: waits for the next slot.")
+                over.write({"schedule_date": next_slot, "state_message": reason})
+                postponed[("scheduled", reason)] |= over
         if postponed:
             self.browse().union(*postponed.values())._trigger_execution()
         return dict(postponed)
@@ -749,6 +757,9 @@ class MailJourneyTrace(models.Model):
                 tracker = next(trackers)
                 node.set("href", trace._get_tracking_url("click", tracker.code))
             values = mail_values_all[res_id]
+            if pool := trace.journey_id.mail_server_ids:
+                # rotation over the journey's servers (dedicated IPs)
+                values["mail_server_id"] = pool[trace.id % len(pool)].id
             footer = self.env["ir.qweb"]._render(
                 "mail_journey_automation.mail_journey_email_footer",
                 {

@@ -61,6 +61,11 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="mail_journey.cap_week",
         help="Per recipient, all journeys together; 0 for no limit.",
     )
+    journey_max_per_hour = fields.Integer(
+        string="Max Journey Emails per Hour",
+        config_parameter="mail_journey.max_per_hour",
+        help="All journeys together (IP warm-up, provider limits); 0 for no limit.",
+    )
     journey_event_token = fields.Char(
         related="company_id.journey_event_token", readonly=False, groups="base.group_system"
     )

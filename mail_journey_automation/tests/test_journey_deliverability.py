@@ -96,3 +96,51 @@ class TestJourneyDeliverability(JourneyCommon):
         self.assertIn("3 records in the audience, 1 would be mailed.", message)
         self.assertIn("1 × The email address is blacklisted.", message)
         self.assertIn("1 × The record has no valid email address.", message)
+
+    def test_hourly_limit_holds_the_rest(self):
+        journey = self._create_journey([self._email_step()], max_per_hour=2)
+        journey.action_start()
+        with self.mock_datetime_and_now(NOW), self.mock_mail_gateway():
+            journey._enroll(self.leads)
+            self._process()
+        traces = self._traces(journey)
+        self.assertEqual(sorted(traces.mapped("state")), ["done", "done", "scheduled"])
+        held = traces.filtered(lambda trace: trace.state == "scheduled")
+        self.assertIn("Hourly sending limit", held.state_message)
+        self.assertEqual(held.schedule_date, NOW + timedelta(hours=1))
+        with self.mock_datetime_and_now(NOW + timedelta(hours=1)), self.mock_mail_gateway():
+            self._process()
+        self.assertEqual(held.state, "done")
+
+    def test_global_hourly_limit(self):
+        self.env["ir.config_parameter"].sudo().set_param("mail_journey.max_per_hour", 1)
+        journey = self._create_journey([self._email_step()])
+        self.assertEqual(journey._get_hourly_allowance(NOW)[0], 1)
+
+    def test_mail_server_pool_rotation(self):
+        servers = self.env["ir.mail_server"].create(
+            [{"name": f"IP {index}", "smtp_host": f"smtp{index}.example.com"} for index in range(2)]
+        )
+        journey = self._create_journey([self._email_step()], mail_server_ids=servers.ids)
+        journey.action_start()
+        with self.mock_mail_gateway():
+            journey._enroll(self.leads)
+            self._process()
+        used = self._traces(journey).mail_mail_id.mail_server_id
+        self.assertEqual(used, servers, "both servers of the pool are used")
+
+    def test_working_calendar_skips_public_holiday(self):
+        calendar = self.env.company.resource_calendar_id
+        calendar.tz = "UTC"
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Public holiday",
+                "calendar_id": calendar.id,
+                "date_from": datetime(2026, 3, 2, 0, 0),
+                "date_to": datetime(2026, 3, 2, 23, 59),
+            }
+        )
+        journey = self._create_journey([self._email_step()], window_calendar=True)
+        opening = journey._get_window_opening(NOW, "UTC")
+        self.assertEqual(opening.date(), datetime(2026, 3, 3).date(), "the holiday is skipped")
+        self.assertEqual(opening, journey._get_window_opening(opening, "UTC"), "a stable opening")
