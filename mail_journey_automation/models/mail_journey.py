@@ -686,9 +686,10 @@ class MailJourney(models.Model):
             day = local.date() + timedelta(days=offset)
             if not weekdays[day.weekday()]:
                 continue
-            midnight = tz.localize(datetime.combine(day, datetime.min.time()))
-            start = midnight + timedelta(hours=self.window_hour_from)
-            end = midnight + timedelta(hours=self.window_hour_to)
+            # wall-clock hours, localized each: right on daylight-saving days too
+            midnight = datetime.combine(day, datetime.min.time())
+            start = tz.localize(midnight + timedelta(hours=self.window_hour_from))
+            end = tz.localize(midnight + timedelta(hours=self.window_hour_to))
             candidate = max(local, start)
             if candidate < end:
                 return candidate.astimezone(pytz.utc).replace(tzinfo=None)

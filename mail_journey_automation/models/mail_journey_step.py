@@ -1,4 +1,6 @@
-from odoo import api, fields, models
+import re
+
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from .mail_journey import INTERVAL_UNITS, interval_delta
@@ -8,6 +10,14 @@ POSITIVE_TRIGGERS = {"opened": "open", "clicked": "click", "replied": "reply", "
 # "not" branch -> the event whose absence it waits for
 NEGATIVE_TRIGGERS = {"not_opened": "open", "not_clicked": "click", "not_replied": "reply"}
 ENGAGEMENT_TRIGGERS = {**POSITIVE_TRIGGERS, **NEGATIVE_TRIGGERS}
+# content hygiene of journey email templates
+PROMOTIONAL = re.compile(
+    r"\b(free|100 ?%|act now|buy now|order now|limited time|click here|guarantee[d]?|winner|"
+    r"cash|urgent|cheap|best price|risk[- ]free)\b|!{2,}|\${2,}|免费|限时|立即购买",
+    re.IGNORECASE,
+)
+FAKE_REPLY = re.compile(r"^\s*(re|fw|fwd|aw|wg|tr|回复|转发)\s*[:：]", re.IGNORECASE)
+UNSUBSCRIBE_PLACEHOLDER = "/unsubscribe_from_list"
 
 
 class MailJourneyStep(models.Model):
@@ -101,6 +111,10 @@ class MailJourneyStep(models.Model):
     )
     stage_id = fields.Many2one("mail.journey.stage", string="Set Journey Stage")
     description = fields.Char(compute="_compute_description")
+    content_warnings = fields.Text(
+        compute="_compute_content_warnings",
+        help="What in the email template may hurt deliverability, and why.",
+    )
     tree_name = fields.Char(
         string="Step", compute="_compute_tree_name", help="The name, indented by depth."
     )
@@ -126,6 +140,63 @@ class MailJourneyStep(models.Model):
             own = f"{step.sequence:06d}.{step.id or 0:08d}/"
             step.tree_path = (step.parent_id.tree_path or "") + own
             step.depth = step.parent_id.depth + 1 if step.parent_id else 0
+
+    @api.depends("mail_template_id.subject", "mail_template_id.body_html", "action")
+    @api.depends_context("lang")
+    def _compute_content_warnings(self):
+        for step in self:
+            template = step.mail_template_id if step.action == "email" else False
+            step.content_warnings = (
+                "\n".join(step._get_content_warnings(template)) if template else False
+            )
+
+    def _get_content_warnings(self, template):
+        """Reasons why ``template`` may land in spam or annoy its readers."""
+        warnings = []
+        subject = template.subject or ""
+        text = re.sub(r"\{\{.*?(\}\}|$)", "", subject)  # placeholders are not shouting
+        letters = [char for char in text if char.isalpha() and char.isascii()]
+        if len(letters) >= 8 and sum(char.isupper() for char in letters) > 0.7 * len(letters):
+            warnings.append(
+                self.env._(
+                    "The subject is mostly capital letters: spam filters read it as shouting."
+                )
+            )
+        if match := PROMOTIONAL.search(subject):
+            warnings.append(
+                self.env._(
+                    "The subject sounds over-promotional ('%(words)s'): spam filters penalise it.",
+                    words=match.group(0),
+                )
+            )
+        if FAKE_REPLY.match(subject):
+            warnings.append(
+                self.env._(
+                    "The subject starts like a reply or a forward although it is neither: "
+                    "recipients and filters take it as deceptive."
+                )
+            )
+        body = template.body_html or ""
+        if tools.is_html_empty(body):
+            warnings.append(self.env._("The body is empty."))
+        for label, text in ((self.env._("subject"), subject), (self.env._("body"), body)):
+            if text.count("{{") != text.count("}}"):
+                warnings.append(
+                    self.env._(
+                        "The %(part)s has an unclosed {{ ... }} placeholder: it would be "
+                        "sent as typed.",
+                        part=label,
+                    )
+                )
+        if UNSUBSCRIBE_PLACEHOLDER not in body:
+            warnings.append(
+                self.env._(
+                    "The body has no unsubscribe link of its own (a link to %(placeholder)s): "
+                    "the journey adds one in its footer.",
+                    placeholder=UNSUBSCRIBE_PLACEHOLDER,
+                )
+            )
+        return warnings
 
     @api.depends("name", "depth")
     def _compute_tree_name(self):

@@ -16,7 +16,7 @@ from odoo.tools.mail import URL_SKIP_PROTOCOL_REGEX
 from odoo.addons.link_tracker.tools.html import find_links_with_urls_and_labels
 
 from .mail_journey import ACTIVE_STATES
-from .mail_journey_step import NEGATIVE_TRIGGERS
+from .mail_journey_step import NEGATIVE_TRIGGERS, UNSUBSCRIBE_PLACEHOLDER
 
 _logger = logging.getLogger(__name__)
 
@@ -745,7 +745,7 @@ class MailJourneyTrace(models.Model):
                 base_url,
                 skip_regex=rf"^{URL_SKIP_PROTOCOL_REGEX}",
                 skip_prefix=short_prefix,
-                skip_list=["/mail_journey/"],
+                skip_list=["/mail_journey/", UNSUBSCRIBE_PLACEHOLDER],
             )
             parsed[res_id] = (root, nodes)
             # a title avoids link_tracker fetching every page while rendering
@@ -770,6 +770,8 @@ class MailJourneyTrace(models.Model):
                 },
             )
             body = lxml.html.tostring(root, encoding="unicode", method="xml")
+            for placeholder in (f"{base_url}{UNSUBSCRIBE_PLACEHOLDER}", UNSUBSCRIBE_PLACEHOLDER):
+                body = body.replace(f'"{placeholder}"', f'"{trace._get_unsubscribe_url()}"')
             values["body_html"] = tools.mail.append_content_to_html(body, footer, plaintext=False)
             headers = ast.literal_eval(values.get("headers") or "{}")
             headers.update(

@@ -144,3 +144,66 @@ class TestJourneyDeliverability(JourneyCommon):
         opening = journey._get_window_opening(NOW, "UTC")
         self.assertEqual(opening.date(), datetime(2026, 3, 3).date(), "the holiday is skipped")
         self.assertEqual(opening, journey._get_window_opening(opening, "UTC"), "a stable opening")
+
+    def test_window_closing_friday_evening(self):
+        journey = self._create_journey([self._email_step()], window_enabled=True)
+        friday = datetime(2026, 3, 6, 17, 30)
+        self.assertEqual(journey._get_window_opening(friday, "UTC"), friday, "still open")
+        self.assertEqual(
+            journey._get_window_opening(datetime(2026, 3, 6, 18, 0), "UTC"),
+            datetime(2026, 3, 9, 9, 0),
+            "closed at 18:00 on Friday: Monday morning",
+        )
+
+    def test_window_across_daylight_saving_change(self):
+        """Brussels moves from UTC+1 to UTC+2 on Sunday 29 March 2026."""
+        journey = self._create_journey([self._email_step()], window_enabled=True, window_sun=True)
+        # a 1-day delay from Saturday 09:00 CET lands on Sunday 10:00 CEST (08:00 UTC)
+        self.assertEqual(
+            journey._get_window_opening(datetime(2026, 3, 29, 8, 0), "Europe/Brussels"),
+            datetime(2026, 3, 29, 8, 0),
+        )
+        # Sunday 06:00 UTC is 08:00 CEST: the window opens at 09:00 CEST = 07:00 UTC
+        self.assertEqual(
+            journey._get_window_opening(datetime(2026, 3, 29, 6, 0), "Europe/Brussels"),
+            datetime(2026, 3, 29, 7, 0),
+        )
+        journey.window_sun = False
+        # the day before, 09:00 CET was 08:00 UTC; on Monday 09:00 CEST is 07:00 UTC
+        self.assertEqual(
+            journey._get_window_opening(datetime(2026, 3, 28, 17, 30), "Europe/Brussels"),
+            datetime(2026, 3, 30, 7, 0),
+        )
+
+    def test_content_warnings(self):
+        template = self.env["mail.template"].create(
+            {
+                "name": "Shouting",
+                "model_id": self.env["ir.model"]._get_id("crm.lead"),
+                "subject": "RE: FREE SAMPLES FOR YOU!!! {{ object.name",
+                "body_html": "<p><br></p>",
+            }
+        )
+        step = self._create_journey([self._email_step(template)]).step_ids
+        warnings = step.content_warnings
+        self.assertIn("mostly capital letters", warnings)
+        self.assertIn("over-promotional", warnings)
+        self.assertIn("reply or a forward", warnings)
+        self.assertIn("The subject has an unclosed", warnings)
+        self.assertIn("The body is empty.", warnings)
+        self.assertIn("no unsubscribe link of its own", warnings)
+        self.template_intro.body_html = (
+            '<p>Who we are. <a href="/unsubscribe_from_list">Stop these emails</a></p>'
+        )
+        clean = self._create_journey([self._email_step(self.template_intro)]).step_ids
+        self.assertFalse(clean.content_warnings)
+
+    def test_unsubscribe_placeholder_becomes_signed_link(self):
+        self.template_intro.body_html = '<p><a href="/unsubscribe_from_list">Stop</a></p>'
+        journey = self._create_journey([self._email_step(self.template_intro)])
+        journey.action_start()
+        with self.mock_mail_gateway():
+            journey._enroll(self.leads[0])
+            self._process()
+        trace = self._traces(journey)
+        self.assertIn(f'href="{trace._get_unsubscribe_url()}">Stop', trace.mail_mail_id.body_html)
