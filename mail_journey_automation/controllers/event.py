@@ -1,5 +1,4 @@
 import json
-import logging
 import re
 import time
 from collections import defaultdict, deque
@@ -7,8 +6,6 @@ from collections import defaultdict, deque
 from odoo import http
 from odoo.http import request
 from odoo.tools import consteq
-
-_logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 16 * 1024
 RATE_WINDOW_SECONDS = 60

@@ -1,12 +1,9 @@
 import base64
-import logging
 
 from werkzeug.exceptions import NotFound
 
 from odoo import http
 from odoo.http import request
-
-_logger = logging.getLogger(__name__)
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
 MAX_TOKEN_LENGTH = 128

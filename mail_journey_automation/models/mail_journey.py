@@ -820,17 +820,13 @@ class MailJourney(models.Model):
     def _reschedule_overdue_traces(self):
         """On resume, overdue traces are due now rather than all at once in
         the past: their schedule date becomes the resume date."""
-        now = fields.Datetime.now()
-        traces = self.env["mail.journey.trace"].search(
+        self.env["mail.journey.trace"].search(
             [
                 ("journey_id", "in", self.ids),
                 ("state", "=", "scheduled"),
-                ("schedule_date", "<", now),
+                ("schedule_date", "<", fields.Datetime.now()),
             ]
-        )
-        traces.schedule_date = now
-        if traces:
-            self.env.ref("mail_journey_automation.ir_cron_mail_journey_execute")._trigger()
+        )._reschedule_overdue()
 
     def _get_date_trigger_domain(self, start, end):
         """Records whose date (plus the offset) was reached in ]start, end]:

@@ -1,13 +1,9 @@
-import logging
-
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 
 from .mail_journey import ACTIVE_STATES
 from .mail_journey_step import POSITIVE_TRIGGERS
-
-_logger = logging.getLogger(__name__)
 
 WAITING_TRIGGERS = {*POSITIVE_TRIGGERS, "event"}
 
@@ -109,12 +105,7 @@ class MailJourneyEnrollment(models.Model):
         """Resume paused enrollments: their overdue steps become due now."""
         paused = self.filtered(lambda enrollment: enrollment.state == "paused")
         paused.state = "running"
-        now = fields.Datetime.now()
-        overdue = paused.trace_ids.filtered(
-            lambda trace: trace.state == "scheduled" and trace.schedule_date < now
-        )
-        overdue.schedule_date = now
-        paused.trace_ids._trigger_execution()
+        paused.trace_ids._reschedule_overdue()
         return True
 
     def action_open_record(self):

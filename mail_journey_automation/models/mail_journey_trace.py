@@ -129,6 +129,16 @@ class MailJourneyTrace(models.Model):
     # EXECUTION
     # ------------------------------------------------------------
 
+    def _reschedule_overdue(self):
+        """Make the overdue scheduled traces of ``self`` due now (after a
+        pause) rather than all at once in the past, and wake the cron."""
+        now = fields.Datetime.now()
+        overdue = self.filtered(
+            lambda trace: trace.state == "scheduled" and trace.schedule_date < now
+        )
+        overdue.schedule_date = now
+        overdue._trigger_execution()
+
     def _trigger_execution(self):
         """Wake the executing cron for the earliest scheduled trace, so an
         immediate step runs within a minute instead of at the next periodic run."""
