@@ -33,3 +33,4 @@ pot:
 
 clean:
 	rm -rf .venv var
+	-psql -d postgres -Atc "select datname from pg_database where datname like 'mja_tmpl_%'" | xargs -rn1 dropdb --if-exists

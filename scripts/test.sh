@@ -18,8 +18,6 @@ HTTP_PORT="${HTTP_PORT:-$("$VENV/bin/python" -c 'import socket; s=socket.socket(
 
 if ! db_exists "$TEMPLATE"; then
     say "Building template database $TEMPLATE with: $DEPS (once per dependency set)"
-    psql -d postgres -Atc "select datname from pg_database where datname like 'mja_tmpl_%'" \
-        | while read -r old; do dropdb --if-exists "$old"; done
     if ! odoo -d "$TEMPLATE.tmp" -i "$DEPS" --stop-after-init --no-http --log-level=warn >"$VAR/template.log" 2>&1; then
         dropdb --if-exists "$TEMPLATE.tmp"
         tail -30 "$VAR/template.log"
