@@ -40,6 +40,12 @@ class MailJourney(models.Model):
     # identity
     name = fields.Char(required=True, translate=True, tracking=True)
     active = fields.Boolean(default=True)
+    is_template = fields.Boolean(
+        string="Ready-made",
+        copy=False,
+        help="A ready-made journey: it never runs itself; 'Create from Template' copies it, "
+        "with its steps and email templates, into a new draft journey to adapt.",
+    )
     sequence = fields.Integer(default=10)
     color = fields.Integer()
     company_id = fields.Many2one(
@@ -211,7 +217,8 @@ class MailJourney(models.Model):
         "days; 0 uses the global setting. The stricter limit wins.",
     )
     # content
-    step_ids = fields.One2many("mail.journey.step", "journey_id", string="Steps", copy=True)
+    # steps are copied by copy(), which keeps their tree
+    step_ids = fields.One2many("mail.journey.step", "journey_id", string="Steps")
     enrollment_ids = fields.One2many("mail.journey.enrollment", "journey_id")
     # statistics
     step_count = fields.Integer(compute="_compute_step_count")
@@ -386,6 +393,12 @@ class MailJourney(models.Model):
             )
         return super().write(vals)
 
+    def copy(self, default=None):
+        journeys = super().copy(default)
+        for source, journey in zip(self, journeys, strict=True):
+            source.step_ids._copy_tree(journey)
+        return journeys
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_running(self):
         if any(journey.state == "running" for journey in self):
@@ -397,6 +410,14 @@ class MailJourney(models.Model):
 
     def action_start(self):
         for journey in self:
+            if journey.is_template:
+                raise UserError(
+                    self.env._(
+                        "'%(journey)s' is a ready-made journey: use 'Create from Template' "
+                        "and start the copy.",
+                        journey=journey.name,
+                    )
+                )
             if not journey.step_ids:
                 raise UserError(
                     self.env._(
@@ -429,6 +450,30 @@ class MailJourney(models.Model):
         )
         running._close("cancelled", self.env._("The journey was stopped."))
         return True
+
+    def action_create_from_template(self):
+        """Copy ready-made journeys into new draft journeys, each with its own
+        copies of the email templates, so editing the copy leaves the
+        ready-made journey untouched."""
+        journeys = self.env["mail.journey"]
+        for source in self:
+            journey = source.copy({"active": True, "company_id": self.env.company.id})
+            for template in journey.step_ids.mail_template_id:
+                copy = template.copy()
+                copy.name = template.name
+                steps = journey.step_ids.filtered(
+                    lambda step, t=template: step.mail_template_id == t
+                )
+                steps.mail_template_id = copy
+            journeys |= journey
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "mail_journey_automation.action_mail_journey"
+        )
+        if len(journeys) == 1:
+            action.update(res_id=journeys.id, view_mode="form", views=[(False, "form")])
+        else:
+            action["domain"] = [("id", "in", journeys.ids)]
+        return action
 
     def action_reset_draft(self):
         self.filtered(lambda journey: journey.state == "stopped").state = "draft"

@@ -394,6 +394,21 @@ class MailJourneyStep(models.Model):
         elif self.trigger == "start":
             self.trigger = "parent"
 
+    def _copy_tree(self, journey):
+        """Copy these steps (a whole tree) into ``journey``, parents before
+        children, so that each copy hangs below the copy of its parent."""
+        copies = {}
+        for depth in sorted(set(self.mapped("depth"))):
+            level = self.filtered(lambda step, depth=depth: step.depth == depth)
+            vals_list = level.copy_data({"journey_id": journey.id})
+            for step, vals in zip(level, vals_list, strict=True):
+                vals["parent_id"] = copies[step.parent_id.id].id if step.parent_id else False
+            created = self.create(vals_list)
+            for step, copy in zip(level, created, strict=True):
+                step.copy_translations(copy)
+                copies[step.id] = copy
+        return self.browse([copy.id for copy in copies.values()])
+
     def _simulate_detail(self, record):
         """Describe what this step would do to ``record``, for the test run."""
         self.ensure_one()

@@ -12,3 +12,4 @@ from . import test_journey_step
 from . import test_journey_test_run
 from . import test_journey_tracking
 from . import test_journey_trigger
+from . import test_journey_template
