@@ -34,5 +34,6 @@
         "demo/mail_journey_demo.xml",
         "demo/crm_lead_demo.xml",
     ],
+    "post_init_hook": "_post_init_hook",
     "application": True,
 }

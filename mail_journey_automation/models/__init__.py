@@ -1,4 +1,5 @@
 from . import mail_journey_stage
+from . import mail_journey_stage_log
 from . import mail_journey
 from . import mail_journey_step
 from . import mail_journey_enrollment

@@ -29,6 +29,15 @@ class CrmLead(models.Model):
         default=lambda self: self._default_journey_stage_id(),
         group_expand="_read_group_expand_journey_stage_ids",
     )
+    journey_stage_date = fields.Datetime(
+        string="In Journey Stage Since",
+        readonly=True,
+        copy=False,
+        help="When the lead entered its current journey stage.",
+    )
+    journey_stage_log_ids = fields.One2many(
+        "mail.journey.stage.log", "lead_id", string="Journey Stage History", readonly=True
+    )
 
     # engagement with journey emails, from the event log (people only)
     journey_event_ids = fields.One2many(
@@ -79,7 +88,12 @@ class CrmLead(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        now = fields.Datetime.now()
+        for vals in vals_list:
+            vals.setdefault("journey_stage_date", now)
         leads = super().create(vals_list)
+        # the stage history is bookkeeping: users read it, only the system writes it
+        self.env["mail.journey.stage.log"].sudo()._log_stages(leads, now)
         Journey = self.env["mail.journey"]
         Journey._enroll_on_event(leads, "create")
         for stage, stage_leads in leads.grouped("journey_stage_id").items():
@@ -94,6 +108,11 @@ class CrmLead(models.Model):
         if vals.get("stage_id"):
             changed_stage = self.filtered(lambda lead: lead.stage_id.id != vals["stage_id"])
         result = super().write(vals)
+        if moved:
+            now = fields.Datetime.now()
+            moved.journey_stage_date = now
+            # the stage history is bookkeeping: users read it, only the system writes it
+            self.env["mail.journey.stage.log"].sudo()._log_stages(moved, now)
         Journey = self.env["mail.journey"]
         Journey._enroll_on_event(moved, "journey_stage", stage_id=vals.get("journey_stage_id"))
         Journey._enroll_on_event(changed_stage, "crm_stage", crm_stage_id=vals.get("stage_id"))
