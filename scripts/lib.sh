@@ -8,7 +8,7 @@ VENV="$ROOT/.venv"
 VAR="$ROOT/var"
 ODOO_SRC="${ODOO_SRC:-$HOME/.cache/odoo/19.0}"
 ODOO_REPO_URL="${ODOO_REPO_URL:-https://github.com/odoo/odoo.git}"
-ADDONS="mail_journey_automation"
+ADDONS="mail_journey_automation mail_journey_automation_stock"
 mkdir -p "$VAR"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

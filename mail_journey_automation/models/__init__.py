@@ -13,3 +13,4 @@ from . import mail_mail
 from . import mail_thread
 from . import res_company
 from . import res_config_settings
+from . import account_move

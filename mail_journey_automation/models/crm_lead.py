@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 from odoo import api, fields, models, tools
+from odoo.fields import Domain
 from odoo.tools import SQL
 
 ENGAGEMENT_FIELDS = [
@@ -80,6 +83,21 @@ class CrmLead(models.Model):
     journey_consent_date = fields.Datetime(string="Consent Date", copy=False)
     journey_consent_source = fields.Char(
         string="Consent Source", copy=False, help="Where the consent was given, e.g. a web form."
+    )
+
+    # segmentation and after-sales
+    journey_birthday = fields.Date(
+        string="Birthday",
+        help="The contact's birthday, for yearly greetings (trigger 'Yearly date').",
+    )
+    journey_risk_profile = fields.Selection(
+        [
+            ("conservative", "Conservative"),
+            ("balanced", "Balanced"),
+            ("growth", "Growth"),
+        ],
+        string="Risk Profile",
+        help="The investor's risk profile, for journeys that match products to it.",
     )
 
     @api.model
@@ -189,6 +207,24 @@ class CrmLead(models.Model):
             if not self.env["ir.cron"]._commit_progress(len(batch)):
                 break
 
+    @api.model
+    def _journey_get_due_for_care(self):
+        """The leads delivered long enough ago to enter long-term care."""
+        domain = self._journey_get_care_domain(fields.Datetime.now())
+        return self.browse() if domain.is_false() else self.search(domain)
+
+    @api.model
+    def _cron_journey_long_term_care(self, batch_size=500):
+        """Move the leads delivered long enough ago to the long-term care
+        stage, in committed batches."""
+        leads = self._journey_get_due_for_care()
+        remaining = len(leads)
+        for batch in tools.split_every(batch_size, leads.ids, self.browse):
+            batch._journey_advance_lifecycle("care")
+            remaining -= len(batch)
+            if not self.env["ir.cron"]._commit_progress(len(batch), remaining=remaining):
+                break
+
     @api.onchange("journey_consent")
     def _onchange_journey_consent(self):
         if self.journey_consent and not self.journey_consent_date:
@@ -205,3 +241,55 @@ class CrmLead(models.Model):
 
     def _journey_set_stage(self, stage):
         self.filtered(lambda lead: lead.journey_stage_id != stage).journey_stage_id = stage
+
+    def _journey_advance_lifecycle(self, event):
+        """Move the leads to the journey stage reached on the sales ``event``
+        (a ``mail.journey.stage.lifecycle_event``), when their company syncs
+        the lifecycle. Stages never move backwards: a lead already in that
+        stage or a later one stays.
+
+        :return: the leads moved
+        """
+        # the lifecycle follows the sales documents whoever handles them (an
+        # accountant posting the invoice, a warehouse user validating the
+        # delivery), whatever their rights on the lead
+        leads = self.sudo()
+        stage = leads.env["mail.journey.stage"].search([("lifecycle_event", "=", event)], limit=1)
+        if not stage:
+            return self.browse()
+        key = (stage.sequence, stage.id)
+        leads = leads.filtered(
+            lambda lead: (lead.company_id or self.env.company).journey_lifecycle_sync
+            and (
+                not lead.journey_stage_id
+                or (lead.journey_stage_id.sequence, lead.journey_stage_id.id) < key
+            )
+        )
+        leads._journey_set_stage(stage)
+        return self.browse(leads.ids)
+
+    def _journey_get_care_domain(self, now):
+        """Leads in the delivery stage for longer than their company's
+        long-term care delay."""
+        delivery = self.env["mail.journey.stage"].search(
+            [("lifecycle_event", "=", "delivery")], limit=1
+        )
+        if not delivery:
+            return Domain.FALSE
+        companies = self.env["res.company"].search([("journey_lifecycle_sync", "=", True)])
+        by_company = [
+            Domain("company_id", "=", company.id)
+            & Domain("journey_stage_date", "<=", now - timedelta(days=company.journey_care_days))
+            for company in companies
+        ]
+        if self.env.company in companies:
+            # leads without a company follow the current (main) company
+            by_company.append(
+                Domain("company_id", "=", False)
+                & Domain(
+                    "journey_stage_date",
+                    "<=",
+                    now - timedelta(days=self.env.company.journey_care_days),
+                )
+            )
+        return Domain("journey_stage_id", "=", delivery.id) & Domain.OR(by_company)

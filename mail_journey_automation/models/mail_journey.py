@@ -24,6 +24,22 @@ INTERVAL_UNITS = [
     ("weeks", "Weeks"),
     ("months", "Months"),
 ]
+# triggers checked by the date cron
+DATE_TRIGGERS = ("date", "yearly", "fixed_date", "repeat_purchase", "winback")
+MONTHS = [
+    ("1", "January"),
+    ("2", "February"),
+    ("3", "March"),
+    ("4", "April"),
+    ("5", "May"),
+    ("6", "June"),
+    ("7", "July"),
+    ("8", "August"),
+    ("9", "September"),
+    ("10", "October"),
+    ("11", "November"),
+    ("12", "December"),
+]
 
 
 def interval_delta(number, unit):
@@ -80,6 +96,9 @@ class MailJourney(models.Model):
             ("order_state", "Sales order status changes"),
             ("date", "Date reached"),
             ("yearly", "Yearly date (anniversary)"),
+            ("fixed_date", "Fixed date every year (holiday)"),
+            ("repeat_purchase", "Customer due to reorder"),
+            ("winback", "No order for a while (win-back)"),
             ("external", "External event"),
             ("manual", "Manual enrollment"),
         ],
@@ -119,10 +138,18 @@ class MailJourney(models.Model):
     )
     date_offset = fields.Integer(
         string="Offset",
-        help="Enroll this long after the date (negative: before it).",
+        help="Enroll this long after the date (negative: before it). Reorder: after the "
+        "customer's usual reorder date (negative: before it). Win-back: after the last "
+        "confirmed order.",
     )
     date_offset_unit = fields.Selection(
         INTERVAL_UNITS[1:], string="Offset Unit", default="days", required=True
+    )
+    fixed_month = fields.Selection(MONTHS, string="Month")
+    fixed_day = fields.Integer(
+        string="Day",
+        help="Every year on this day (00:00 UTC), every record of the audience enters the "
+        "journey, e.g. for season's greetings. 29 February only happens in leap years.",
     )
     date_checked = fields.Datetime(
         string="Dates Checked Until",
@@ -316,7 +343,16 @@ class MailJourney(models.Model):
             for field_name in ("domain", "goal_domain"):
                 journey._get_domain(field_name)
 
-    @api.constrains("trigger", "stage_id", "order_state", "date_field_id", "model")
+    @api.constrains(
+        "trigger",
+        "stage_id",
+        "order_state",
+        "date_field_id",
+        "model",
+        "date_offset",
+        "fixed_month",
+        "fixed_day",
+    )
     def _check_trigger(self):
         for journey in self:
             if journey.trigger == "journey_stage" and not journey.stage_id:
@@ -347,6 +383,30 @@ class MailJourney(models.Model):
                     self.env._(
                         "The trigger 'Sales order status changes' needs a journey on sales "
                         "orders and the status to react to."
+                    )
+                )
+            if journey.trigger in ("repeat_purchase", "winback") and journey.model != "sale.order":
+                raise ValidationError(
+                    self.env._(
+                        "The triggers 'Customer due to reorder' and 'No order for a while' "
+                        "enroll the customer's last order: the journey must apply to sales "
+                        "orders."
+                    )
+                )
+            if journey.trigger == "winback" and journey.date_offset <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "Journey '%(journey)s' wins customers back: set after how long "
+                        "without an order (a positive offset, e.g. 6 months).",
+                        journey=journey.name,
+                    )
+                )
+            if journey.trigger == "fixed_date" and not journey._get_fixed_date(2024):
+                raise ValidationError(
+                    self.env._(
+                        "Journey '%(journey)s' runs on a fixed date: choose a month and a "
+                        "day that exists in it.",
+                        journey=journey.name,
                     )
                 )
             if journey.trigger in ("date", "yearly") and (
@@ -431,7 +491,8 @@ class MailJourney(models.Model):
         self.write({"state": "running"})
         for journey in self.filtered(lambda journey: not journey.date_checked):
             # a yearly journey started today still greets today's anniversaries
-            journey.date_checked = now - relativedelta(days=1 if journey.trigger == "yearly" else 0)
+            yearly = journey.trigger in ("yearly", "fixed_date")
+            journey.date_checked = now - relativedelta(days=1 if yearly else 0)
         to_resume._reschedule_overdue_traces()
         self.env.ref("mail_journey_automation.ir_cron_mail_journey_enroll_dates")._trigger()
         return True
@@ -894,14 +955,48 @@ class MailJourney(models.Model):
             low, high = low.date(), high.date()
         return Domain(field_name, ">", low) & Domain(field_name, "<=", high)
 
+    def _get_fixed_date(self, year):
+        """The journey's fixed date in ``year`` (a datetime at 00:00 UTC), or
+        None when that day does not exist that year."""
+        self.ensure_one()
+        try:
+            return datetime(year, int(self.fixed_month), self.fixed_day)
+        except (TypeError, ValueError):
+            return None
+
+    def _get_reached_records(self, start, end):
+        """The records whose trigger moment was reached in ]start, end]."""
+        self.ensure_one()
+        Model = self.env[self.model]
+        if self.trigger == "fixed_date":
+            dates = (self._get_fixed_date(year) for year in range(start.year, end.year + 1))
+            if any(day and start < day <= end for day in dates):
+                return Model.search(self._get_domain("domain"))
+            return Model
+        if self.trigger in ("repeat_purchase", "winback"):
+            delta = interval_delta(self.date_offset, self.date_offset_unit)
+            return Model._journey_get_last_orders(
+                self.company_id,
+                start - delta,
+                end - delta,
+                reorder=self.trigger == "repeat_purchase",
+            )
+        domain = self._get_date_trigger_domain(start, end)
+        return Model if domain.is_false() else Model.search(domain)
+
     def _enroll_reached_dates(self):
-        """Enroll the records whose date (or anniversary) was reached since
-        the journey's last check, then move the check forward."""
+        """Enroll the records whose date (or anniversary, or reorder date...)
+        was reached since the journey's last check, then move the check
+        forward."""
         now = fields.Datetime.now()
         for journey in self:
-            domain = journey._get_date_trigger_domain(journey.date_checked or now, now)
-            if not domain.is_false():
-                journey._enroll(self.env[journey.model].search(domain))
+            try:
+                records = journey._get_reached_records(journey.date_checked or now, now)
+            except ValidationError as error:
+                # a broken audience must not stop the other journeys
+                _logger.warning("Journey %s cannot check its dates: %s", journey.id, error)
+                continue
+            journey._enroll(records)
             journey.date_checked = now
 
     # ------------------------------------------------------------
@@ -912,7 +1007,7 @@ class MailJourney(models.Model):
     def _cron_enroll_dates(self):
         """Enroll the records whose trigger date was reached since the last
         check, committing after each journey."""
-        journeys = self.search([("state", "=", "running"), ("trigger", "in", ("date", "yearly"))])
+        journeys = self.search([("state", "=", "running"), ("trigger", "in", DATE_TRIGGERS)])
         for done, journey in enumerate(journeys, start=1):
             journey._enroll_reached_dates()
             if not self.env["ir.cron"]._commit_progress(1, remaining=len(journeys) - done):

@@ -17,8 +17,24 @@ class MailJourneyStage(models.Model):
         translate=True,
         help="What the customer and the salesperson aim for in this stage.",
     )
+    lifecycle_event = fields.Selection(
+        [
+            ("quotation", "Quotation created or sent"),
+            ("order", "Order confirmed"),
+            ("delivery", "Order delivered"),
+            ("care", "Days after delivery"),
+        ],
+        string="Reached On",
+        help="With the sales lifecycle sync (Settings), opportunities move to this stage when "
+        "this happens to their sales order, unless they are already in a later stage.",
+    )
     journey_ids = fields.One2many("mail.journey", "stage_id", string="Journeys")
     journey_count = fields.Integer(compute="_compute_journey_count")
+
+    _unique_lifecycle_event = models.UniqueIndex(
+        "(lifecycle_event) WHERE lifecycle_event IS NOT NULL",
+        "Only one journey stage can be reached on each sales event.",
+    )
 
     def _compute_journey_count(self):
         counts = dict(

@@ -13,6 +13,23 @@ class ResCompany(models.Model):
         help="Secret that chat and WhatsApp tools send (Authorization: Bearer ...) to "
         "report events on leads to /mail_journey/event.",
     )
+    # lifecycle sync: sales documents move the journey stage of their opportunity
+    journey_lifecycle_sync = fields.Boolean(
+        string="Sync Journey Stages with Sales",
+        default=True,
+        help="Quotations, confirmed orders and deliveries move the journey stage of their "
+        "opportunity forward, which enrolls it in the journeys of the new stage.",
+    )
+    journey_care_days = fields.Integer(
+        string="Long-term Care After (days)",
+        default=30,
+        help="Leads move from the delivery stage to the long-term care stage this many days "
+        "after their order was delivered.",
+    )
+
+    _check_journey_care_days = models.Constraint(
+        "CHECK(journey_care_days >= 0)", "The long-term care delay cannot be negative."
+    )
 
     def action_journey_event_token_generate(self):
         for company in self:

@@ -69,6 +69,10 @@ class ResConfigSettings(models.TransientModel):
     journey_event_token = fields.Char(
         related="company_id.journey_event_token", readonly=False, groups="base.group_system"
     )
+    journey_lifecycle_sync = fields.Boolean(
+        related="company_id.journey_lifecycle_sync", readonly=False
+    )
+    journey_care_days = fields.Integer(related="company_id.journey_care_days", readonly=False)
 
     def action_journey_event_token_generate(self):
         self.company_id.action_journey_event_token_generate()

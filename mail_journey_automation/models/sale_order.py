@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 
 class SaleOrder(models.Model):
@@ -10,10 +11,26 @@ class SaleOrder(models.Model):
         readonly=False,
         help="The journey stage of the opportunity this order comes from.",
     )
+    # delivery, for after-sales journeys
+    journey_delivered_date = fields.Datetime(
+        string="Delivered On",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="When the order was delivered: its deliveries done (with Inventory) or, for "
+        "orders without deliveries, its first invoice posted. After-sales journeys can "
+        "start a number of days after this date.",
+    )
+    journey_tracking_url = fields.Char(
+        string="Shipment Tracking Link",
+        copy=False,
+        help="The carrier's tracking page of the shipment, shown in shipping emails.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
         orders = super().create(vals_list)
+        orders._journey_sync_lifecycle()
         self.env["mail.journey"]._enroll_on_event(orders, "create")
         return orders
 
@@ -22,6 +39,7 @@ class SaleOrder(models.Model):
         if vals.get("state"):
             changed = self.filtered(lambda order: order.state != vals["state"])
         result = super().write(vals)
+        (self if vals.get("opportunity_id") else changed)._journey_sync_lifecycle()
         self.env["mail.journey"]._enroll_on_event(
             changed, "order_state", order_state=vals.get("state")
         )
@@ -38,3 +56,87 @@ class SaleOrder(models.Model):
 
     def _journey_set_stage(self, stage):
         self.opportunity_id._journey_set_stage(stage)
+
+    # ------------------------------------------------------------
+    # LIFECYCLE
+    # ------------------------------------------------------------
+
+    def _journey_sync_lifecycle(self):
+        """Move the opportunities of the orders to the stage of their
+        status: a quotation to Proposal & quotation, a confirmed order to
+        Order confirmation."""
+        events = {"draft": "quotation", "sent": "quotation", "sale": "order"}
+        for event, orders in self.grouped(lambda order: events.get(order.state)).items():
+            if event:
+                orders.opportunity_id._journey_advance_lifecycle(event)
+
+    def _journey_filter_delivered_by_invoice(self):
+        """The orders whose posted invoice means they are delivered: all of
+        them here; with Inventory, only those without deliveries."""
+        return self
+
+    def _journey_mark_delivered(self):
+        """Record the delivery of the orders (once) and move their
+        opportunities to the Order delivery stage."""
+        orders = self.filtered(
+            lambda order: order.state == "sale" and not order.journey_delivered_date
+        )
+        if not orders:
+            return
+        # delivery is recorded whoever validates it (warehouse, accounting)
+        orders.sudo().journey_delivered_date = fields.Datetime.now()
+        orders.opportunity_id._journey_advance_lifecycle("delivery")
+
+    # ------------------------------------------------------------
+    # AFTER-SALES
+    # ------------------------------------------------------------
+
+    @api.model
+    def _journey_get_last_orders(self, company, low, high, reorder=False):
+        """The last confirmed order of each customer (commercial partner) of
+        ``company`` whose due moment falls in ]low, high]: the order date
+        itself, or with ``reorder`` the order date plus the customer's usual
+        reorder interval (the median time between their confirmed orders;
+        customers with a single order have none)."""
+        self.flush_model(["partner_id", "state", "date_order", "company_id"])
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        due = (
+            SQL("last.date_order + make_interval(secs => stats.interval_seconds)")
+            if reorder
+            else SQL("last.date_order")
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+            WITH orders AS (
+                SELECT so.id, partner.commercial_partner_id AS customer, so.date_order,
+                       so.date_order - LAG(so.date_order) OVER (
+                           PARTITION BY partner.commercial_partner_id
+                           ORDER BY so.date_order, so.id) AS gap,
+                       ROW_NUMBER() OVER (
+                           PARTITION BY partner.commercial_partner_id
+                           ORDER BY so.date_order DESC, so.id DESC) AS recency
+                  FROM sale_order so
+                  JOIN res_partner partner ON partner.id = so.partner_id
+                 WHERE so.state = 'sale' AND so.company_id = %(company)s
+            ), stats AS (
+                SELECT customer,
+                       PERCENTILE_CONT(0.5) WITHIN GROUP (
+                           ORDER BY EXTRACT(EPOCH FROM gap)) AS interval_seconds
+                  FROM orders
+                 WHERE gap IS NOT NULL
+              GROUP BY customer
+            )
+            SELECT last.id
+              FROM orders last
+         LEFT JOIN stats ON stats.customer = last.customer
+             WHERE last.recency = 1
+               AND %(due)s > %(low)s AND %(due)s <= %(high)s
+                """,
+                company=company.id,
+                due=due,
+                low=low,
+                high=high,
+            )
+        )
+        return self.browse(order_id for (order_id,) in self.env.cr.fetchall())
