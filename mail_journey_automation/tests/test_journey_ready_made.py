@@ -96,11 +96,12 @@ class TestJourneyReadyMade(JourneyCommon):
             )
             self._process()
         self.assertEqual(journey.enrollment_ids.lead_id, lead)
-        self.assertSentEmail(
-            self.env.user.partner_id,
-            ["lina@example.com"],
-            subject=f"Thank you for contacting {self.env.company.name}",
+        self.assertEqual(len(self._new_mails), 1)
+        self.assertEqual(
+            self._new_mails.subject, f"Thank you for contacting {self.env.company.name}"
         )
+        self.assertEqual(self._new_mails.email_to, "lina@example.com")
+        self.assertIn("Lina", self._new_mails.body_html)
 
     def test_playbook_copy_is_independent(self):
         source = self.env.ref("mail_journey_automation.mail_journey_template_paper_first_contact")
