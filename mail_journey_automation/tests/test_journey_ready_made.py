@@ -86,9 +86,7 @@ class TestJourneyReadyMade(JourneyCommon):
 
     def test_welcome_series_copy_sends_for_real(self):
         welcome = self.env.ref("mail_journey_automation.mail_journey_template_welcome")
-        journey = self.env["mail.journey"].browse(
-            welcome.action_create_from_template()["res_id"]
-        )
+        journey = self.env["mail.journey"].browse(welcome.action_create_from_template()["res_id"])
         journey.action_start()
         with self.mock_datetime_and_now(NOW), self.mock_mail_gateway():
             lead = self.env["crm.lead"].create(
