@@ -25,6 +25,7 @@ class MailJourneyStage(models.Model):
             ("care", "Days after delivery"),
         ],
         string="Reached On",
+        copy=False,
         help="With the sales lifecycle sync (Settings), opportunities move to this stage when "
         "this happens to their sales order, unless they are already in a later stage.",
     )

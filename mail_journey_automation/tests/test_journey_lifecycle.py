@@ -143,3 +143,13 @@ class TestJourneyLifecycle(JourneyCommon):
         with self.enter_registry_test_mode():
             cron.method_direct_trigger()
         self.assertEqual(self.lead.journey_stage_id, self.stage_care)
+
+    def test_stage_reached_on_each_event_is_configurable(self):
+        self.stage_confirmation.lifecycle_event = False
+        self.stage_care.lifecycle_event = "order"
+        self._quotation().action_confirm()
+        self.assertEqual(self.lead.journey_stage_id, self.stage_care)
+
+    def test_copied_stage_reaches_nothing(self):
+        copy = self.stage_proposal.copy()
+        self.assertFalse(copy.lifecycle_event)

@@ -194,7 +194,11 @@ class TestJourneyReport(JourneyCommon):
         self.assertEqual(len(rows), 2)
         self.assertEqual(rows.order_id, order)
         self.assertEqual(rows.lead_id, lead, "the order's opportunity")
-        self.assertEqual(rows.stage_id, self.stage_proposal)
+        self.assertEqual(
+            rows.stage_id,
+            self.env.ref("mail_journey_automation.stage_order_confirmation"),
+            "the opportunity's stage, moved by the confirmation (lifecycle sync)",
+        )
         self.assertEqual(rows.user_id, self.user_journey_manager, "the order's salesperson")
         self.assertEqual(rows.team_id, team)
         self.assertEqual(rows.industry_id, self.buyer.industry_id)

@@ -96,9 +96,9 @@ class TestJourneyTrigger(JourneyCommon):
         order = self.env["sale.order"].create(
             {"partner_id": self.partner_employee.id, "opportunity_id": self.leads[0].id}
         )
-        self.assertEqual(order.journey_stage_id, self.stage_first)
-        order.journey_stage_id = self.stage_proposal
-        self.assertEqual(self.leads[0].journey_stage_id, self.stage_proposal)
+        self.assertEqual(order.journey_stage_id, self.stage_proposal, "moved by the quotation")
+        order.journey_stage_id = self.stage_care
+        self.assertEqual(self.leads[0].journey_stage_id, self.stage_care)
 
     def test_trigger_date_with_offset(self):
         date_field = self.env["ir.model.fields"]._get("crm.lead", "date_deadline")
