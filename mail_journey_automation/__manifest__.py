@@ -27,6 +27,8 @@
         "views/crm_lead_views.xml",
         "views/sale_order_views.xml",
         "report/mail_journey_report_views.xml",
+        "report/mail_journey_stage_report_views.xml",
+        "report/mail_journey_impact_report_views.xml",
         "views/mail_journey_menus.xml",
     ],
     "demo": [

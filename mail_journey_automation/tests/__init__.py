@@ -14,3 +14,5 @@ from . import test_journey_tracking
 from . import test_journey_trigger
 from . import test_journey_template
 from . import test_journey_stage_log
+from . import test_journey_funnel
+from . import test_journey_impact
