@@ -36,6 +36,9 @@
         "demo/mail_journey_demo.xml",
         "demo/crm_lead_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["mail_journey_automation/static/tests/tours/**/*"],
+    },
     "post_init_hook": "_post_init_hook",
     "application": True,
 }

@@ -14,6 +14,20 @@ mkdir -p "$VAR"
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 2; }
 
+# apt_install PACKAGE...: install Debian packages when we may (root with apt-get).
+apt_install() {
+    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 1
+    say "Installing $*"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# The browser tests (Odoo tours) run in headless Chromium.
+ensure_chromium() {
+    command -v chromium >/dev/null || command -v google-chrome >/dev/null && return
+    apt_install chromium chromium-driver \
+        || die "The browser tests need Chromium: install chromium (Debian/Ubuntu) and re-run"
+}
+
 ensure_python() {
     PYTHON="${PYTHON:-}"
     if [ -z "$PYTHON" ]; then
@@ -37,12 +51,8 @@ ensure_venv() {
         return
     fi
     if ! dpkg -s libpq-dev >/dev/null 2>&1 && ! command -v pg_config >/dev/null 2>&1; then
-        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-            say "Installing libpq-dev (needed to build psycopg2)"
-            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpq-dev >/dev/null
-        else
-            die "psycopg2 needs the PostgreSQL client headers: install libpq-dev (Debian/Ubuntu) and re-run"
-        fi
+        apt_install libpq-dev \
+            || die "psycopg2 needs the PostgreSQL client headers: install libpq-dev (Debian/Ubuntu) and re-run"
     fi
     say "Creating $VENV with $($PYTHON --version) and the pinned requirements"
     [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
@@ -74,9 +84,8 @@ ensure_postgres() {
         return
     fi
     if ! command -v pg_ctlcluster >/dev/null 2>&1 && ! command -v pg_ctl >/dev/null 2>&1; then
-        [ "$(id -u)" = 0 ] || die "PostgreSQL is not installed: install it, or set PGHOST/PGPORT/PGUSER/PGPASSWORD"
-        say "Installing PostgreSQL"
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+        apt_install postgresql \
+            || die "PostgreSQL is not installed: install it, or set PGHOST/PGPORT/PGUSER/PGPASSWORD"
     fi
     if command -v pg_lsclusters >/dev/null 2>&1; then
         pg_lsclusters -h | while read -r ver name _port status _rest; do

@@ -7,6 +7,7 @@ source "$(dirname "$0")/lib.sh"
 ensure_venv
 ensure_odoo
 ensure_postgres
+ensure_chromium
 
 DEPS="$(dependency_modules)"
 SIG="$( { echo "$DEPS"; cat "$ROOT"/requirements/odoo.txt; sed -n '/version_info/p' "$ODOO_SRC/odoo/release.py"; \

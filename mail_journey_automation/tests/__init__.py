@@ -16,3 +16,4 @@ from . import test_journey_template
 from . import test_journey_stage_log
 from . import test_journey_funnel
 from . import test_journey_impact
+from . import test_journey_ui
