@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 N ?=
 
-.PHONY: help test test-only demo lint format bench pot clean
+.PHONY: help test test-only demo lint format bench pot screenshots clean
 
 help:
 	@echo "make demo   Odoo with the addon and demo data on http://localhost:8069 (admin/admin)"
@@ -10,6 +10,7 @@ help:
 	@echo "make lint   ruff (format + lint) and pylint-odoo"
 	@echo "make bench  journey cron throughput (N=1000 by default)"
 	@echo "make pot    export i18n/*.pot from a test database"
+	@echo "make screenshots  README screenshots from the running demo (make demo first)"
 
 test: lint test-only
 
@@ -30,6 +31,9 @@ bench:
 
 pot:
 	@scripts/pot.sh
+
+screenshots:
+	@.venv/bin/python scripts/screenshots.py --url http://localhost:$${HTTP_PORT:-8069} --out docs/screenshots
 
 clean:
 	rm -rf .venv var
