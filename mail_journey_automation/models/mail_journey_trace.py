@@ -100,6 +100,12 @@ class MailJourneyTrace(models.Model):
     reply_datetime = fields.Datetime(string="Replied On", readonly=True)
     bounce_datetime = fields.Datetime(string="Bounced On", readonly=True)
     unsubscribe_datetime = fields.Datetime(string="Unsubscribed On", readonly=True)
+    send_attempts = fields.Integer(
+        string="Failed Attempts",
+        readonly=True,
+        copy=False,
+        help="Times the mail server could not take the email (it is tried again after a delay).",
+    )
     event_ids = fields.One2many("mail.journey.event", "trace_id", string="Events")
 
     _due_index = models.Index("(schedule_date, id) WHERE state = 'scheduled'")
@@ -555,7 +561,8 @@ class MailJourneyTrace(models.Model):
         tracking period after sending."""
         if len(self) != 1 or not token or not self.exists():
             return False
-        if not tools.consteq(str(token), self._get_token(purpose, *extra)):
+        # compared as bytes: a token of the URL may hold any character
+        if not tools.consteq(str(token).encode(), self._get_token(purpose, *extra).encode()):
             return False
         days = int(self.env["ir.config_parameter"].sudo().get_param(TRACKING_DAYS_PARAM, 365))
         sent = self.date_done or self.create_date

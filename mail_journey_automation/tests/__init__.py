@@ -17,3 +17,5 @@ from . import test_journey_stage_log
 from . import test_journey_funnel
 from . import test_journey_impact
 from . import test_journey_ui
+from . import test_journey_smtp_failure
+from . import test_journey_fuzz
