@@ -27,6 +27,9 @@
         "views/crm_lead_views.xml",
         "views/sale_order_views.xml",
         "report/mail_journey_report_views.xml",
+        "views/mail_journey_segment_views.xml",
+        "views/mail_journey_step_variant_views.xml",
+        "wizard/mail_journey_step_preview_views.xml",
         "views/mail_journey_menus.xml",
     ],
     "demo": [
