@@ -728,8 +728,8 @@ class MailJourney(models.Model):
         )
         best = {}
         for lead, hour, count in opens:
-            if lead.id not in best or (-count, hour) < best[lead.id]:
-                best[lead.id] = (-count, hour)
+            if lead.id not in best or (-count, int(hour)) < best[lead.id]:
+                best[lead.id] = (-count, int(hour))
         return {lead_id: hour for lead_id, (_count, hour) in best.items()}
 
     @api.model

@@ -12,3 +12,7 @@ from . import test_journey_step
 from . import test_journey_test_run
 from . import test_journey_tracking
 from . import test_journey_trigger
+from . import test_journey_ab_test
+from . import test_journey_personalisation
+from . import test_journey_send_time
+from . import test_journey_variant
