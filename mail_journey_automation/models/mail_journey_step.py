@@ -538,10 +538,16 @@ class MailJourneyStep(models.Model):
         self.ensure_one()
         if self.action != "email":
             return self._get_action_label()
+        variant, _reason = self._explain_variant(record, self.env["mail.journey.enrollment"])
+        template = variant.template_id or self.mail_template_id
         try:
-            subject = self.mail_template_id._render_field("subject", record.ids)[record.id]
+            subject = template._render_field("subject", record.ids)[record.id]
         except Exception as error:  # noqa: BLE001 - shown to the user, who fixes the template
             return self.env._("The template cannot be rendered: %(error)s", error=error)
+        if variant:
+            return self.env._(
+                "Email '%(subject)s' (variant '%(variant)s')", subject=subject, variant=variant.name
+            )
         return self.env._("Email '%(subject)s'", subject=subject)
 
     def _get_condition(self):
