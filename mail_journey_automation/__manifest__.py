@@ -36,6 +36,7 @@
         "demo/mail_template_demo.xml",
         "demo/mail_journey_demo.xml",
         "demo/crm_lead_demo.xml",
+        "demo/mail_journey_segment_demo.xml",
     ],
     "application": True,
 }

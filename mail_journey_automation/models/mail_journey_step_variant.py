@@ -128,6 +128,10 @@ class MailJourneyStepVariant(models.Model):
                     )
                 )
 
+    @api.constrains("segment_id", "weight", "step_id")
+    def _check_ab_settings(self):
+        self.step_id._check_ab_end()
+
     @api.constrains("is_default", "step_id")
     def _check_default(self):
         for step in self.step_id:
