@@ -52,7 +52,7 @@ class TestJourneyVariant(JourneyCommon):
         self.assertNotEqual(assignment_position(1, 7), assignment_position(1, 8))
 
     def test_weights_honoured_within_tolerance(self):
-        journey = self._create_journey([self._email_step()])
+        journey = self._create_journey([self._email_step(ab_end_date=datetime(2026, 3, 9))])
         step = journey.step_ids
         variant_a = self._variant(step, self.template_welcome, weight=3)
         self._variant(step, self.template_b, weight=1)
