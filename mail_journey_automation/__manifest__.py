@@ -29,12 +29,16 @@
         "report/mail_journey_report_views.xml",
         "report/mail_journey_stage_report_views.xml",
         "report/mail_journey_impact_report_views.xml",
+        "views/mail_journey_segment_views.xml",
+        "views/mail_journey_step_variant_views.xml",
+        "wizard/mail_journey_step_preview_views.xml",
         "views/mail_journey_menus.xml",
     ],
     "demo": [
         "demo/mail_template_demo.xml",
         "demo/mail_journey_demo.xml",
         "demo/crm_lead_demo.xml",
+        "demo/mail_journey_segment_demo.xml",
     ],
     "assets": {
         "web.assets_tests": ["mail_journey_automation/static/tests/tours/**/*"],

@@ -205,3 +205,12 @@ class CrmLead(models.Model):
 
     def _journey_set_stage(self, stage):
         self.filtered(lambda lead: lead.journey_stage_id != stage).journey_stage_id = stage
+
+    def _journey_get_orders(self):
+        return self.order_ids.filtered(lambda order: order.state != "cancel")
+
+    def _journey_contact_name(self):
+        return (self.contact_name or "").strip() or super()._journey_contact_name()
+
+    def _journey_customer_company(self):
+        return (self.partner_name or "").strip() or super()._journey_customer_company()

@@ -38,3 +38,6 @@ class SaleOrder(models.Model):
 
     def _journey_set_stage(self, stage):
         self.opportunity_id._journey_set_stage(stage)
+
+    def _journey_get_orders(self):
+        return self.filtered(lambda order: order.state != "cancel")

@@ -34,6 +34,13 @@ class MailJourneyReport(models.Model):
     )
     state = fields.Selection(selection="_selection_state", string="Status", readonly=True)
     template_id = fields.Many2one("mail.template", string="Email Template", readonly=True)
+    variant_id = fields.Many2one("mail.journey.step.variant", readonly=True)
+    segment_id = fields.Many2one(
+        "mail.journey.segment",
+        readonly=True,
+        help="The segment that chose the email's variant, else the segment the step is "
+        "restricted to.",
+    )
     enrollment_id = fields.Many2one("mail.journey.enrollment", readonly=True)
     date = fields.Datetime(
         readonly=True, help="When the step ran, or when it is scheduled if it did not run yet."
@@ -135,7 +142,9 @@ class MailJourneyReport(models.Model):
                 trace.step_id AS step_id,
                 trace.step_action AS step_action,
                 trace.state AS state,
-                step.mail_template_id AS template_id,
+                COALESCE(variant.template_id, step.mail_template_id) AS template_id,
+                trace.variant_id AS variant_id,
+                COALESCE(variant.segment_id, step.segment_id) AS segment_id,
                 trace.enrollment_id AS enrollment_id,
                 COALESCE(trace.date_done, trace.schedule_date) AS date,
                 enrollment.lead_id AS lead_id,
@@ -182,6 +191,7 @@ class MailJourneyReport(models.Model):
                 SELECT id, enrollment_id, journey_id, step_id, step_action, state, company_id,
                        partner_id, schedule_date, date_done, mail_message_id, open_datetime,
                        click_datetime, reply_datetime, bounce_datetime, unsubscribe_datetime,
+                       variant_id,
                        id = MIN(id) OVER (
                            PARTITION BY company_id, journey_id, enrollment_id
                        ) AS is_first
@@ -189,6 +199,7 @@ class MailJourneyReport(models.Model):
                    ) AS trace
               JOIN mail_journey_enrollment enrollment ON enrollment.id = trace.enrollment_id
               JOIN mail_journey_step step ON step.id = trace.step_id
+         LEFT JOIN mail_journey_step_variant variant ON variant.id = trace.variant_id
          LEFT JOIN res_company company ON company.id = trace.company_id
          LEFT JOIN crm_lead lead ON lead.id = enrollment.lead_id
          LEFT JOIN res_partner lead_partner ON lead_partner.id = lead.partner_id

@@ -19,3 +19,7 @@ from . import test_journey_impact
 from . import test_journey_ui
 from . import test_journey_smtp_failure
 from . import test_journey_fuzz
+from . import test_journey_ab_test
+from . import test_journey_personalisation
+from . import test_journey_send_time
+from . import test_journey_variant
