@@ -9,7 +9,7 @@ VAR="$ROOT/var"
 FILESTORE="$HOME/.local/share/Odoo/filestore"
 ODOO_SRC="${ODOO_SRC:-$HOME/.cache/odoo/19.0}"
 ODOO_REPO_URL="${ODOO_REPO_URL:-https://github.com/odoo/odoo.git}"
-ADDONS="mail_journey_automation mail_journey_automation_website"
+ADDONS="mail_journey_automation mail_journey_automation_website mail_journey_automation_website_sale"
 mkdir -p "$VAR"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -13,3 +13,4 @@ from . import test_journey_test_run
 from . import test_journey_tracking
 from . import test_journey_trigger
 from . import test_journey_template
+from . import test_journey_segmentation
