@@ -105,3 +105,16 @@ class TestWebsiteForm(HttpCase, JourneyCommon):
     def test_website_form_trigger_only_on_leads(self):
         with self.assertRaises(ValidationError):
             self._create_journey(model="sale.order", trigger="website_form")
+
+    def test_website_form_trigger_in_chinese(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(
+            ["mail_journey_automation_website"], ["zh_CN"]
+        )
+        labels = dict(
+            self.env["mail.journey"]
+            .with_context(lang="zh_CN")
+            ._fields["trigger"]
+            ._description_selection(self.env(context={"lang": "zh_CN"}))
+        )
+        self.assertEqual(labels["website_form"], "网站表单提交")

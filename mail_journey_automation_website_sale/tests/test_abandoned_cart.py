@@ -101,3 +101,13 @@ class TestAbandonedCart(WebsiteSaleJourneyCommon):
             journey.action_start()
         self.assertEqual(self._check_at(journey, NOW + timedelta(hours=5)).order_id, cart)
         self.assertFalse(ready_made.enrollment_ids)
+
+    def test_ready_made_emails_in_chinese(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(
+            ["mail_journey_automation_website_sale"], ["zh_CN"]
+        )
+        reminder = self.reminder.with_context(lang="zh_CN")
+        self.assertEqual(reminder.subject, "您的购物车里还有商品")
+        self.assertIn("继续完成订单", reminder.body_html)
+        self.assertIn("object.access_token", reminder.body_html, "the placeholders are kept")
