@@ -26,6 +26,7 @@
         "views/res_config_settings_views.xml",
         "views/crm_lead_views.xml",
         "views/sale_order_views.xml",
+        "views/mail_journey_interest_views.xml",
         "report/mail_journey_report_views.xml",
         "report/mail_journey_stage_report_views.xml",
         "report/mail_journey_impact_report_views.xml",

@@ -6,9 +6,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 VAR="$ROOT/var"
+FILESTORE="$HOME/.local/share/Odoo/filestore"
 ODOO_SRC="${ODOO_SRC:-$HOME/.cache/odoo/19.0}"
 ODOO_REPO_URL="${ODOO_REPO_URL:-https://github.com/odoo/odoo.git}"
-ADDONS="mail_journey_automation"
+ADDONS="mail_journey_automation mail_journey_automation_website mail_journey_automation_website_sale"
 mkdir -p "$VAR"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -130,4 +131,40 @@ for name in ours:
     deps.update(manifest.get("depends", []))
 print(",".join(sorted(deps - ours)))
 PY
+}
+
+free_port() {
+    "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# The template database with the modules this project's addons depend on,
+# built once per dependency set (and Odoo version): sets TEMPLATE.
+ensure_template() {
+    local deps sig
+    deps="$(dependency_modules)"
+    sig="$( { echo "$deps"; cat "$ROOT"/requirements/odoo.txt; sed -n '/version_info/p' "$ODOO_SRC/odoo/release.py"; \
+              (cd "$ODOO_SRC" && git rev-parse HEAD 2>/dev/null || stat -c %Y addons odoo); } | sha1sum | cut -c1-10)"
+    TEMPLATE="mja_tmpl_$sig"
+    db_exists "$TEMPLATE" && return
+    say "Building template database $TEMPLATE with: $deps (once per dependency set)"
+    if ! odoo -d "$TEMPLATE.tmp" -i "$deps" --stop-after-init --no-http --log-level=warn >"$VAR/template.log" 2>&1; then
+        dropdb --if-exists "$TEMPLATE.tmp"
+        tail -30 "$VAR/template.log"
+        die "building the template database failed (log: $VAR/template.log)"
+    fi
+    psql -d postgres -qc "ALTER DATABASE \"$TEMPLATE.tmp\" RENAME TO \"$TEMPLATE\""
+    rm -rf "$FILESTORE/$TEMPLATE"
+    [ -d "$FILESTORE/$TEMPLATE.tmp" ] && mv "$FILESTORE/$TEMPLATE.tmp" "$FILESTORE/$TEMPLATE"
+    return 0
+}
+
+# A throw-away database $1 cloned from the template (and its filestore).
+clone_template() {
+    createdb -T "$TEMPLATE" "$1"
+    if [ -d "$FILESTORE/$TEMPLATE" ]; then cp -r "$FILESTORE/$TEMPLATE" "$FILESTORE/$1"; fi
+}
+
+drop_db() {
+    dropdb --if-exists "$1" 2>/dev/null || true
+    rm -rf "${FILESTORE:?}/$1"
 }

@@ -15,3 +15,4 @@ from . import res_company
 from . import res_config_settings
 from . import mail_journey_segment
 from . import mail_journey_step_variant
+from . import mail_journey_interest

@@ -82,6 +82,24 @@ class CrmLead(models.Model):
         string="Consent Source", copy=False, help="Where the consent was given, e.g. a web form."
     )
 
+    # segmentation, which website forms can collect (website bridge)
+    company_size = fields.Selection(
+        [
+            ("1_10", "1-10 employees"),
+            ("11_50", "11-50 employees"),
+            ("51_200", "51-200 employees"),
+            ("201_1000", "201-1000 employees"),
+            ("1000_plus", "More than 1000 employees"),
+        ],
+        tracking=True,
+    )
+    industry_id = fields.Many2one("res.partner.industry", index="btree_not_null", tracking=True)
+    interest_ids = fields.Many2many(
+        "mail.journey.interest",
+        help="What the contact is interested in (products, services, topics), "
+        "for journey audiences, conditions and personalised emails.",
+    )
+
     @api.model
     def _read_group_expand_journey_stage_ids(self, stages, domain):
         return stages.search([("active", "=", True)])

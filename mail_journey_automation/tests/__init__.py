@@ -23,3 +23,4 @@ from . import test_journey_ab_test
 from . import test_journey_personalisation
 from . import test_journey_send_time
 from . import test_journey_variant
+from . import test_journey_segmentation
