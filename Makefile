@@ -2,19 +2,24 @@
 SHELL := /bin/bash
 N ?=
 
-.PHONY: help test test-only demo lint format bench pot clean
+.PHONY: help test test-only blackbox demo lint format bench pot screenshots clean
 
 help:
 	@echo "make demo   Odoo with the addon and demo data on http://localhost:8069 (admin/admin)"
 	@echo "make test   lint, then install the addons in a throw-away database and run their tests"
+	@echo "make blackbox  post a real website form to a running Odoo and check the journey email"
 	@echo "make lint   ruff (format + lint) and pylint-odoo"
 	@echo "make bench  journey cron throughput (N=1000 by default)"
 	@echo "make pot    export i18n/*.pot from a test database"
+	@echo "make screenshots  README screenshots from the running demo (make demo first)"
 
-test: lint test-only
+test: lint test-only blackbox
 
 test-only:
 	@scripts/test.sh
+
+blackbox:
+	@scripts/blackbox.sh
 
 demo:
 	@scripts/demo.sh
@@ -30,6 +35,9 @@ bench:
 
 pot:
 	@scripts/pot.sh
+
+screenshots:
+	@.venv/bin/python scripts/screenshots.py --url http://localhost:$${HTTP_PORT:-8069} --out docs/screenshots
 
 clean:
 	rm -rf .venv var

@@ -6,13 +6,28 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 VAR="$ROOT/var"
+FILESTORE="$HOME/.local/share/Odoo/filestore"
 ODOO_SRC="${ODOO_SRC:-$HOME/.cache/odoo/19.0}"
 ODOO_REPO_URL="${ODOO_REPO_URL:-https://github.com/odoo/odoo.git}"
-ADDONS="mail_journey_automation mail_journey_automation_stock"
+ADDONS="mail_journey_automation mail_journey_automation_stock mail_journey_automation_website mail_journey_automation_website_sale"
 mkdir -p "$VAR"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 2; }
+
+# apt_install PACKAGE...: install Debian packages when we may (root with apt-get).
+apt_install() {
+    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 1
+    say "Installing $*"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# The browser tests (Odoo tours) run in headless Chromium.
+ensure_chromium() {
+    command -v chromium >/dev/null || command -v google-chrome >/dev/null && return
+    apt_install chromium chromium-driver \
+        || die "The browser tests need Chromium: install chromium (Debian/Ubuntu) and re-run"
+}
 
 ensure_python() {
     PYTHON="${PYTHON:-}"
@@ -37,12 +52,8 @@ ensure_venv() {
         return
     fi
     if ! dpkg -s libpq-dev >/dev/null 2>&1 && ! command -v pg_config >/dev/null 2>&1; then
-        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-            say "Installing libpq-dev (needed to build psycopg2)"
-            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpq-dev >/dev/null
-        else
-            die "psycopg2 needs the PostgreSQL client headers: install libpq-dev (Debian/Ubuntu) and re-run"
-        fi
+        apt_install libpq-dev \
+            || die "psycopg2 needs the PostgreSQL client headers: install libpq-dev (Debian/Ubuntu) and re-run"
     fi
     say "Creating $VENV with $($PYTHON --version) and the pinned requirements"
     [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
@@ -74,9 +85,8 @@ ensure_postgres() {
         return
     fi
     if ! command -v pg_ctlcluster >/dev/null 2>&1 && ! command -v pg_ctl >/dev/null 2>&1; then
-        [ "$(id -u)" = 0 ] || die "PostgreSQL is not installed: install it, or set PGHOST/PGPORT/PGUSER/PGPASSWORD"
-        say "Installing PostgreSQL"
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+        apt_install postgresql \
+            || die "PostgreSQL is not installed: install it, or set PGHOST/PGPORT/PGUSER/PGPASSWORD"
     fi
     if command -v pg_lsclusters >/dev/null 2>&1; then
         pg_lsclusters -h | while read -r ver name _port status _rest; do
@@ -121,4 +131,40 @@ for name in ours:
     deps.update(manifest.get("depends", []))
 print(",".join(sorted(deps - ours)))
 PY
+}
+
+free_port() {
+    "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# The template database with the modules this project's addons depend on,
+# built once per dependency set (and Odoo version): sets TEMPLATE.
+ensure_template() {
+    local deps sig
+    deps="$(dependency_modules)"
+    sig="$( { echo "$deps"; cat "$ROOT"/requirements/odoo.txt; sed -n '/version_info/p' "$ODOO_SRC/odoo/release.py"; \
+              (cd "$ODOO_SRC" && git rev-parse HEAD 2>/dev/null || stat -c %Y addons odoo); } | sha1sum | cut -c1-10)"
+    TEMPLATE="mja_tmpl_$sig"
+    db_exists "$TEMPLATE" && return
+    say "Building template database $TEMPLATE with: $deps (once per dependency set)"
+    if ! odoo -d "$TEMPLATE.tmp" -i "$deps" --stop-after-init --no-http --log-level=warn >"$VAR/template.log" 2>&1; then
+        dropdb --if-exists "$TEMPLATE.tmp"
+        tail -30 "$VAR/template.log"
+        die "building the template database failed (log: $VAR/template.log)"
+    fi
+    psql -d postgres -qc "ALTER DATABASE \"$TEMPLATE.tmp\" RENAME TO \"$TEMPLATE\""
+    rm -rf "$FILESTORE/$TEMPLATE"
+    [ -d "$FILESTORE/$TEMPLATE.tmp" ] && mv "$FILESTORE/$TEMPLATE.tmp" "$FILESTORE/$TEMPLATE"
+    return 0
+}
+
+# A throw-away database $1 cloned from the template (and its filestore).
+clone_template() {
+    createdb -T "$TEMPLATE" "$1"
+    if [ -d "$FILESTORE/$TEMPLATE" ]; then cp -r "$FILESTORE/$TEMPLATE" "$FILESTORE/$1"; fi
+}
+
+drop_db() {
+    dropdb --if-exists "$1" 2>/dev/null || true
+    rm -rf "${FILESTORE:?}/$1"
 }

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# make pot: export each addon's i18n/<addon>.pot from a fresh database and
+# make pot: export each addon's i18n/<addon>.pot from a database cloned from the test template and
 # merge it into the existing translations (zh_CN.po), keeping what is translated.
+# scripts/pot.sh ADDON...: only those addons (all of this project's by default).
 source "$(dirname "$0")/lib.sh"
 ensure_venv
 ensure_odoo
 ensure_postgres
 
+ensure_template
+
 DB="mja_pot_$$"
-trap 'dropdb --if-exists "$DB"' EXIT
-createdb "$DB"
+trap 'drop_db "$DB"' EXIT
+clone_template "$DB"
 odoo -d "$DB" -i "$(echo "$ADDONS" | tr ' ' ',')" --stop-after-init --no-http --log-level=warn
-for addon in $ADDONS; do
+for addon in ${*:-$ADDONS}; do
     pot="$ROOT/$addon/i18n/$addon.pot"
     odoo i18n export -d "$DB" -o "$pot" "$addon"
     for po in "$ROOT/$addon"/i18n/*.po; do

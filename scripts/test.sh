@@ -7,33 +7,15 @@ source "$(dirname "$0")/lib.sh"
 ensure_venv
 ensure_odoo
 ensure_postgres
+ensure_chromium
 
-DEPS="$(dependency_modules)"
-SIG="$( { echo "$DEPS"; cat "$ROOT"/requirements/odoo.txt; sed -n '/version_info/p' "$ODOO_SRC/odoo/release.py"; \
-          (cd "$ODOO_SRC" && git rev-parse HEAD 2>/dev/null || stat -c %Y addons odoo); } | sha1sum | cut -c1-10)"
-TEMPLATE="mja_tmpl_$SIG"
+ensure_template
 TEST_DB="mja_test_$$"
 LOG="$VAR/test.log"
-HTTP_PORT="${HTTP_PORT:-$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
+HTTP_PORT="${HTTP_PORT:-$(free_port)}"
 
-if ! db_exists "$TEMPLATE"; then
-    say "Building template database $TEMPLATE with: $DEPS (once per dependency set)"
-    if ! odoo -d "$TEMPLATE.tmp" -i "$DEPS" --stop-after-init --no-http --log-level=warn >"$VAR/template.log" 2>&1; then
-        dropdb --if-exists "$TEMPLATE.tmp"
-        tail -30 "$VAR/template.log"
-        die "building the template database failed (log: $VAR/template.log)"
-    fi
-    psql -d postgres -qc "ALTER DATABASE \"$TEMPLATE.tmp\" RENAME TO \"$TEMPLATE\""
-    rm -rf "$HOME/.local/share/Odoo/filestore/$TEMPLATE"
-    [ -d "$HOME/.local/share/Odoo/filestore/$TEMPLATE.tmp" ] \
-        && mv "$HOME/.local/share/Odoo/filestore/$TEMPLATE.tmp" "$HOME/.local/share/Odoo/filestore/$TEMPLATE"
-fi
-
-cleanup() { dropdb --if-exists "$TEST_DB" 2>/dev/null || true; rm -rf "$HOME/.local/share/Odoo/filestore/$TEST_DB"; }
-trap cleanup EXIT
-createdb -T "$TEMPLATE" "$TEST_DB"
-[ -d "$HOME/.local/share/Odoo/filestore/$TEMPLATE" ] \
-    && cp -r "$HOME/.local/share/Odoo/filestore/$TEMPLATE" "$HOME/.local/share/Odoo/filestore/$TEST_DB"
+trap 'drop_db "$TEST_DB"' EXIT
+clone_template "$TEST_DB"
 
 TAGS="${TEST_TAGS:-$(echo "$ADDONS" | sed 's/\([^ ]*\)/\/\1/g; s/ /,/g')}"
 say "Installing $ADDONS into $TEST_DB and running tests ($TAGS)"

@@ -77,7 +77,8 @@ class MailJourneyEventController(http.Controller):
                 request.env["res.company"].sudo().search([("journey_event_token", "!=", False)])
             )
             for company in companies:
-                if consteq(company.journey_event_token, token):
+                # compared as bytes: a header may hold any character
+                if consteq(company.journey_event_token.encode(), token.encode()):
                     return company
         raise BadRequest(401, "Missing or invalid token: send 'Authorization: Bearer <token>'.")
 

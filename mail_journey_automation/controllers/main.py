@@ -1,4 +1,5 @@
 import base64
+import re
 
 from werkzeug.exceptions import NotFound
 
@@ -7,6 +8,8 @@ from odoo.http import request
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
 MAX_TOKEN_LENGTH = 128
+# link_tracker's short codes: letters and digits
+LINK_CODE = re.compile(r"[A-Za-z0-9]{1,64}")
 
 
 class MailJourneyController(http.Controller):
@@ -50,10 +53,10 @@ class MailJourneyController(http.Controller):
         csrf=False,
     )
     def track_click(self, trace_id, code, token, **kwargs):
+        if not LINK_CODE.fullmatch(code):
+            raise NotFound()
         tracker_code = (
-            request.env["link.tracker.code"]
-            .sudo()
-            .search([("code", "=", code[:MAX_TOKEN_LENGTH])], limit=1)
+            request.env["link.tracker.code"].sudo().search([("code", "=", code)], limit=1)
         )
         if not tracker_code:
             raise NotFound()

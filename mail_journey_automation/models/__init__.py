@@ -14,3 +14,6 @@ from . import mail_thread
 from . import res_company
 from . import res_config_settings
 from . import account_move
+from . import mail_journey_segment
+from . import mail_journey_step_variant
+from . import mail_journey_interest

@@ -99,6 +99,23 @@ class CrmLead(models.Model):
         string="Risk Profile",
         help="The investor's risk profile, for journeys that match products to it.",
     )
+    # segmentation, which website forms can collect (website bridge)
+    company_size = fields.Selection(
+        [
+            ("1_10", "1-10 employees"),
+            ("11_50", "11-50 employees"),
+            ("51_200", "51-200 employees"),
+            ("201_1000", "201-1000 employees"),
+            ("1000_plus", "More than 1000 employees"),
+        ],
+        tracking=True,
+    )
+    industry_id = fields.Many2one("res.partner.industry", index="btree_not_null", tracking=True)
+    interest_ids = fields.Many2many(
+        "mail.journey.interest",
+        help="What the contact is interested in (products, services, topics), "
+        "for journey audiences, conditions and personalised emails.",
+    )
 
     @api.model
     def _read_group_expand_journey_stage_ids(self, stages, domain):
@@ -293,3 +310,12 @@ class CrmLead(models.Model):
                 )
             )
         return Domain("journey_stage_id", "=", delivery.id) & Domain.OR(by_company)
+
+    def _journey_get_orders(self):
+        return self.order_ids.filtered(lambda order: order.state != "cancel")
+
+    def _journey_contact_name(self):
+        return (self.contact_name or "").strip() or super()._journey_contact_name()
+
+    def _journey_customer_company(self):
+        return (self.partner_name or "").strip() or super()._journey_customer_company()

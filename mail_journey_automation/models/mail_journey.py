@@ -233,6 +233,12 @@ class MailJourney(models.Model):
     window_fri = fields.Boolean(string="Friday", default=True)
     window_sat = fields.Boolean(string="Saturday")
     window_sun = fields.Boolean(string="Sunday")
+    send_time_optimization = fields.Boolean(
+        string="Send-Time Optimisation",
+        help="Send each email at the hour of day at which the recipient opened journey emails "
+        "most often, when that hour is inside the send window; without such history, or "
+        "outside the window, the email goes at its scheduled time.",
+    )
     cap_day = fields.Integer(
         string="Max Emails per Day",
         help="At most this many journey emails (all journeys together) per recipient in 24 "
@@ -519,13 +525,17 @@ class MailJourney(models.Model):
         journeys = self.env["mail.journey"]
         for source in self:
             journey = source.copy({"active": True, "company_id": self.env.company.id})
-            for template in journey.step_ids.mail_template_id:
+            variants = journey.step_ids.variant_ids
+            for template in journey.step_ids.mail_template_id | variants.template_id:
                 copy = template.copy()
                 copy.name = template.name
                 steps = journey.step_ids.filtered(
                     lambda step, t=template: step.mail_template_id == t
                 )
                 steps.mail_template_id = copy
+                variants.filtered(
+                    lambda variant, t=template: variant.template_id == t
+                ).template_id = copy
             journeys |= journey
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "mail_journey_automation.action_mail_journey"
@@ -811,6 +821,34 @@ class MailJourney(models.Model):
             if interval_stop > start:
                 return max(start, interval_start).astimezone(pytz.utc).replace(tzinfo=None)
         return when
+
+    @api.model
+    def _get_best_open_hours(self, leads):
+        """Return {lead id: hour of day (UTC) at which its contact opened
+        journey emails most often (the earliest hour on a tie)} for the
+        ``leads`` with opens by a person."""
+        opens = (
+            self.env["mail.journey.event"]
+            .with_context(tz="UTC")
+            ._read_group(
+                [("lead_id", "in", leads.ids), ("type", "=", "open"), ("is_machine", "=", False)],
+                ["lead_id", "date:hour_number"],
+                ["__count"],
+            )
+        )
+        best = {}
+        for lead, hour, count in opens:
+            if lead.id not in best or (-count, int(hour)) < best[lead.id]:
+                best[lead.id] = (-count, int(hour))
+        return {lead_id: hour for lead_id, (_count, hour) in best.items()}
+
+    @api.model
+    def _get_next_hour(self, now, hour):
+        """``now`` if it is in hour ``hour`` (UTC), else the next start of that hour."""
+        if now.hour == hour:
+            return now
+        start = now.replace(hour=hour, minute=0, second=0, microsecond=0)
+        return start if start > now else start + timedelta(days=1)
 
     def _get_hourly_allowance(self, now):
         """How many more emails this journey may send this hour (None: no

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from .mail_journey import ACTIVE_STATES
 
@@ -125,3 +125,63 @@ class MailJourneyRecordMixin(models.AbstractModel):
     def _journey_set_stage(self, stage):
         """Move the records (or their lead) to the journey ``stage``."""
         raise NotImplementedError
+
+    # ------------------------------------------------------------
+    # TEMPLATE HELPERS: called by journey email templates, e.g.
+    # {{ object._journey_first_name('there') }}; each returns its fallback
+    # (or a translated default) when the value is missing.
+    # ------------------------------------------------------------
+
+    def _journey_first_name(self, fallback=None):
+        """The first name of the contact, e.g. 'Hello {{ ... }},'."""
+        self.ensure_one()
+        words = self._journey_contact_name().split()
+        return words[0] if words else self._journey_fallback(fallback, self.env._("there"))
+
+    def _journey_company_name(self, fallback=None):
+        """The name of the customer's company."""
+        self.ensure_one()
+        return self._journey_customer_company() or self._journey_fallback(
+            fallback, self.env._("your company")
+        )
+
+    def _journey_salesperson(self, fallback=None):
+        """The name of the salesperson in charge."""
+        self.ensure_one()
+        return self.user_id.name or self._journey_fallback(fallback, self.env._("our team"))
+
+    def _journey_products(self):
+        """The products the customer asked about (product.product): the lines
+        of its quotations and orders. Bridges extend it (e.g. viewed products)."""
+        return (
+            self._journey_get_orders()
+            .order_line.filtered(lambda line: not line.display_type and not line.is_downpayment)
+            .product_id
+        )
+
+    def _journey_product_names(self, fallback=None, limit=3):
+        """The names of up to ``limit`` of ``_journey_products()``, comma-separated."""
+        self.ensure_one()
+        products = self._journey_products()[:limit]
+        return ", ".join(products.mapped("name")) or self._journey_fallback(
+            fallback, self.env._("our products")
+        )
+
+    def _journey_contact_name(self):
+        """The full name of the person mailed ('' when unknown)."""
+        self.ensure_one()
+        partner = self.partner_id
+        return (partner.name or "").strip() if partner and not partner.is_company else ""
+
+    def _journey_customer_company(self):
+        """The customer's company name ('' when unknown)."""
+        self.ensure_one()
+        return self.partner_id.commercial_company_name or ""
+
+    def _journey_get_orders(self):
+        """The quotations and sales orders of the records (not cancelled)."""
+        raise NotImplementedError
+
+    @api.model
+    def _journey_fallback(self, fallback, default):
+        return default if fallback is None else fallback

@@ -1,9 +1,19 @@
 import re
+from datetime import timedelta
+
+from markupsafe import Markup
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
+from odoo.fields import Domain
 
 from .mail_journey import INTERVAL_UNITS, interval_delta
+from .mail_journey_step_variant import (
+    AB_METRICS,
+    SIGNIFICANCE_LEVEL,
+    assignment_position,
+    two_proportion_p_value,
+)
 
 # engagement branch -> the event it waits for (on the parent email's trace)
 POSITIVE_TRIGGERS = {"opened": "open", "clicked": "click", "replied": "reply", "bounced": "bounce"}
@@ -82,6 +92,14 @@ class MailJourneyStep(models.Model):
         string="Condition",
         help="Checked when the step is due: records not matching it skip the step.",
     )
+    segment_id = fields.Many2one(
+        "mail.journey.segment",
+        string="Only for Segment",
+        domain="[('model', '=', model)]",
+        ondelete="restrict",
+        help="Checked with the condition when the step is due: records outside this segment "
+        "skip the step.",
+    )
     # what
     action = fields.Selection(
         [
@@ -118,6 +136,70 @@ class MailJourneyStep(models.Model):
     tree_name = fields.Char(
         string="Step", compute="_compute_tree_name", help="The name, indented by depth."
     )
+    # variants: personalisation by segment and A/B test
+    variant_ids = fields.One2many(
+        "mail.journey.step.variant", "step_id", string="Variants", copy=True
+    )
+    is_ab_test = fields.Boolean(
+        string="A/B Test",
+        compute="_compute_is_ab_test",
+        help="At least two variants without segment and with a weight: the recipients "
+        "matching no segment are split between them until a winner is chosen.",
+    )
+    ab_metric = fields.Selection(
+        [("open", "Open rate"), ("click", "Click rate"), ("reply", "Reply rate")],
+        string="Winner By",
+        default="open",
+        required=True,
+    )
+    ab_size_mode = fields.Selection(
+        [("share", "A share of the recipients"), ("count", "A number of emails")],
+        string="Test On",
+        default="share",
+        required=True,
+    )
+    ab_size_share = fields.Float(
+        string="Test Share (%)",
+        default=20.0,
+        help="This share of the recipients matching no segment takes part in the test; the "
+        "others wait for the winner.",
+    )
+    ab_size_count = fields.Integer(
+        string="Test Emails",
+        default=200,
+        help="The first recipients, up to this number, take part in the test; the others "
+        "wait for the winner.",
+    )
+    ab_end_mode = fields.Selection(
+        [("date", "On a date"), ("count", "After a number of test emails")],
+        string="Test Ends",
+        default="date",
+        required=True,
+    )
+    ab_end_date = fields.Datetime(string="Test End Date")
+    ab_end_count = fields.Integer(
+        string="Test Ends After",
+        default=200,
+        help="The winner is chosen once this many test emails were sent. Opens, clicks and "
+        "replies need time to come in: an end date usually measures better.",
+    )
+    ab_min_sample = fields.Integer(
+        string="Minimum Sample per Variant",
+        default=100,
+        help="Below this number of test emails delivered for a variant, no winner is chosen: "
+        "the default variant is kept.",
+    )
+    ab_state = fields.Selection(
+        [("testing", "Testing"), ("winner", "Winner chosen"), ("default", "Default kept")],
+        string="A/B Status",
+        default="testing",
+        required=True,
+        readonly=True,
+        copy=False,
+    )
+    ab_p_value = fields.Float(string="p-value", digits=(16, 4), readonly=True, copy=False)
+    ab_decision_date = fields.Datetime(string="Decided On", readonly=True, copy=False)
+    ab_result = fields.Text(string="A/B Result", readonly=True, copy=False)
     # statistics
     trace_ids = fields.One2many("mail.journey.trace", "step_id")
     done_count = fields.Integer(compute="_compute_trace_counts")
@@ -133,6 +215,11 @@ class MailJourneyStep(models.Model):
     _check_interval = models.Constraint(
         "CHECK(interval_number >= 0)", "A step cannot wait a negative time."
     )
+    _check_ab_settings = models.Constraint(
+        "CHECK(ab_size_share > 0 AND ab_size_share <= 100 AND ab_size_count > 0"
+        " AND ab_end_count > 0 AND ab_min_sample > 0)",
+        "The A/B test needs a share between 0 and 100%, and positive numbers of emails.",
+    )
 
     @api.depends("sequence", "parent_id.tree_path")
     def _compute_tree_path(self):
@@ -140,6 +227,11 @@ class MailJourneyStep(models.Model):
             own = f"{step.sequence:06d}.{step.id or 0:08d}/"
             step.tree_path = (step.parent_id.tree_path or "") + own
             step.depth = step.parent_id.depth + 1 if step.parent_id else 0
+
+    @api.depends("variant_ids.segment_id", "variant_ids.weight", "action")
+    def _compute_is_ab_test(self):
+        for step in self:
+            step.is_ab_test = step.action == "email" and len(step._get_split_variants()) > 1
 
     @api.depends("mail_template_id.subject", "mail_template_id.body_html", "action")
     @api.depends_context("lang")
@@ -382,6 +474,42 @@ class MailJourneyStep(models.Model):
                     self.env._("Step '%(step)s' sets a journey stage: choose it.", step=step.name)
                 )
 
+    @api.constrains("segment_id", "journey_id")
+    def _check_segment(self):
+        for step in self.filtered("segment_id"):
+            if step.segment_id.model != step.journey_id.model:
+                raise ValidationError(
+                    self.env._(
+                        "Step '%(step)s': choose a segment made for the journey's records.",
+                        step=step.name,
+                    )
+                )
+
+    @api.constrains("ab_size_mode", "ab_size_count", "ab_end_mode", "ab_end_count", "ab_end_date")
+    def _check_ab_end(self):
+        for step in self.filtered("is_ab_test"):
+            if step.ab_end_mode == "date" and not step.ab_end_date:
+                raise ValidationError(
+                    self.env._(
+                        "Step '%(step)s' runs an A/B test that ends on a date: choose the date.",
+                        step=step.name,
+                    )
+                )
+            if (
+                step.ab_end_mode == "count"
+                and step.ab_size_mode == "count"
+                and step.ab_end_count > step.ab_size_count
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Step '%(step)s': the A/B test cannot end after more test emails "
+                        "(%(end)s) than it sends (%(size)s).",
+                        step=step.name,
+                        end=step.ab_end_count,
+                        size=step.ab_size_count,
+                    )
+                )
+
     @api.constrains("condition_domain", "journey_id")
     def _check_condition_domain(self):
         for step in self:
@@ -409,22 +537,43 @@ class MailJourneyStep(models.Model):
                 copies[step.id] = copy
         return self.browse([copy.id for copy in copies.values()])
 
+    def action_preview(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Preview of '%(step)s'", step=self.name),
+            "res_model": "mail.journey.step.preview",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_step_id": self.id},
+        }
+
     def _simulate_detail(self, record):
         """Describe what this step would do to ``record``, for the test run."""
         self.ensure_one()
         if self.action != "email":
             return self._get_action_label()
+        variant, _reason = self._explain_variant(record, self.env["mail.journey.enrollment"])
+        template = variant.template_id or self.mail_template_id
         try:
-            subject = self.mail_template_id._render_field("subject", record.ids)[record.id]
+            subject = template._render_field("subject", record.ids)[record.id]
         except Exception as error:  # noqa: BLE001 - shown to the user, who fixes the template
             return self.env._("The template cannot be rendered: %(error)s", error=error)
+        if variant:
+            return self.env._(
+                "Email '%(subject)s' (variant '%(variant)s')", subject=subject, variant=variant.name
+            )
         return self.env._("Email '%(subject)s'", subject=subject)
 
     def _get_condition(self):
+        """The condition domain of the step, and its segment's filter."""
         self.ensure_one()
-        return self.journey_id._eval_domain(
+        condition = self.journey_id._eval_domain(
             self.condition_domain, self.journey_id.model, self._fields["condition_domain"].string
         )
+        if self.segment_id:
+            condition = Domain.AND([condition, self.segment_id._get_domain()])
+        return condition
 
     def _matches_url(self, url):
         """Whether a click on ``url`` counts for this step's click branch."""
@@ -434,3 +583,305 @@ class MailJourneyStep(models.Model):
     def _get_delta(self):
         self.ensure_one()
         return interval_delta(self.interval_number, self.interval_unit)
+
+    # ------------------------------------------------------------
+    # VARIANTS AND A/B TEST
+    # ------------------------------------------------------------
+
+    def _get_split_variants(self):
+        """The variants of the A/B split: without segment, with a weight."""
+        self.ensure_one()
+        return self.variant_ids.filtered(lambda v: not v.segment_id and v.weight > 0).sorted()
+
+    def _get_default_variant(self):
+        """The variant kept without a significant winner: the one marked
+        default, else the first of the split (empty: the step's template)."""
+        self.ensure_one()
+        unsegmented = self.variant_ids.filtered(lambda v: not v.segment_id).sorted()
+        return unsegmented.filtered("is_default")[:1] or self._get_split_variants()[:1]
+
+    def _pick_split_variant(self, position):
+        """The variant of the split whose slice of the cumulative weights,
+        laid over [0, 1), holds ``position``."""
+        split = self._get_split_variants()
+        target = position * sum(split.mapped("weight"))
+        cumulative = 0
+        for variant in split:
+            cumulative += variant.weight
+            if target < cumulative:
+                return variant
+        return split[-1:]
+
+    def _get_variant_assignments(self, traces, records):
+        """Choose the variant of each trace of ``traces`` (email traces of
+        this step, for ``records``).
+
+        The first variant (in list order) whose segment holds the record
+        wins; else, during an A/B test, the recipients of the test sample get
+        a variant of the split by their assignment position (see
+        ``assignment_position``), and the others wait for the winner; after
+        the test, they get the winner, or the default variant.
+
+        :return: ({trace: (variant, reason)}, traces waiting for the winner)
+        """
+        self.ensure_one()
+        if self.is_ab_test and self.ab_state == "testing" and self._filter_ab_test_over():
+            self._ab_decide()
+        by_segment = self.variant_ids.filtered("segment_id").sorted()
+        members = by_segment.segment_id._get_matching_ids(records)
+        test_left = None
+        if self.is_ab_test and self.ab_state == "testing" and self.ab_size_mode == "count":
+            test_left = self.ab_size_count - self.env["mail.journey.trace"].search_count(
+                [("step_id", "=", self.id), ("variant_reason", "=", "ab_test")]
+            )
+        share = self.ab_size_share / 100
+        winner = self.variant_ids.filtered("is_winner")[:1]
+        assignments, waiting = {}, traces.browse()
+        for trace in traces.sorted("id"):
+            segment_variant = next(
+                (v for v in by_segment if trace.res_id in members[v.segment_id]), None
+            )
+            if segment_variant:
+                assignments[trace] = (segment_variant, "segment")
+            elif not self.is_ab_test:
+                assignments[trace] = (self._get_default_variant(), "default")
+            elif winner:
+                assignments[trace] = (winner, "winner")
+            elif self.ab_state != "testing":
+                assignments[trace] = (self._get_default_variant(), "default")
+            else:
+                position = assignment_position(trace.enrollment_id.id, self.id)
+                if test_left is None:
+                    in_test, position = position < share, position / share
+                else:
+                    in_test, test_left = test_left > 0, test_left - 1
+                if in_test:
+                    assignments[trace] = (self._pick_split_variant(position), "ab_test")
+                else:
+                    waiting |= trace
+        return assignments, waiting
+
+    def _explain_variant(self, record, enrollment):
+        """(variant, reason) ``record`` gets (or would get) at this step,
+        ``enrollment`` being its enrollment in the journey (may be empty)."""
+        self.ensure_one()
+        trace = enrollment.trace_ids.filtered(lambda t: t.step_id == self and t.variant_id)[:1]
+        if trace:
+            return trace.variant_id, self.env._(
+                "Already assigned when the step ran (%(reason)s).",
+                reason=dict(trace._fields["variant_reason"]._description_selection(self.env))[
+                    trace.variant_reason
+                ],
+            )
+        for variant in self.variant_ids.filtered("segment_id").sorted():
+            if record.filtered_domain(variant.segment_id._get_domain()):
+                return variant, self.env._(
+                    "The record is in the segment '%(segment)s' (first matching variant).",
+                    segment=variant.segment_id.name,
+                )
+        return self._explain_split_variant(enrollment)
+
+    def _explain_split_variant(self, enrollment):
+        """(variant, reason) of a record matching no segment variant."""
+        self.ensure_one()
+        variant = self._get_default_variant()
+        winner = self.variant_ids.filtered("is_winner")[:1]
+        position = assignment_position(enrollment.id, self.id) if enrollment else None
+        share = self.ab_size_share / 100 if self.ab_size_mode == "share" else 1.0
+        if not self.is_ab_test:
+            reason = (
+                self.env._("No segment matches: the default variant.")
+                if variant
+                else self.env._("No segment matches: the step's template.")
+            )
+        elif winner:
+            variant, reason = winner, self.env._("The A/B test is over: the winner.")
+        elif self.ab_state != "testing":
+            reason = self.env._("The A/B test is over without winner: the default.")
+        elif position is None:
+            reason = self.env._(
+                "A/B test running: the variant depends on the enrollment, which does not "
+                "exist yet; shown: the default variant."
+            )
+        elif position >= share:
+            reason = self.env._(
+                "A/B test running: outside the test share, the record waits for the winner "
+                "(shown: the default variant)."
+            )
+        else:
+            variant = self._pick_split_variant(position / share)
+            reason = self.env._(
+                "A/B test: position %(position)s of the weight split.",
+                position=f"{position / share:.3f}",
+            )
+        return variant, reason
+
+    def _get_ab_statistics(self):
+        """Return {variant: (delivered test emails, successes)} for the
+        steps of ``self``, a success being an open, click or reply as the
+        step's metric says."""
+        stats = {}
+        for step, variant, sent, *successes in self.env["mail.journey.trace"]._read_group(
+            [
+                ("step_id", "in", self.ids),
+                ("variant_reason", "=", "ab_test"),
+                ("state", "=", "done"),
+                ("mail_message_id", "!=", False),
+                ("bounce_datetime", "=", False),
+            ],
+            ["step_id", "variant_id"],
+            ["__count", *(f"{fname}:count" for fname in AB_METRICS.values())],
+        ):
+            stats[variant] = (sent, dict(zip(AB_METRICS, successes, strict=True))[step.ab_metric])
+        return stats
+
+    def _filter_ab_test_over(self):
+        """The steps of ``self`` whose A/B test reached its end (date, or
+        number of test emails sent)."""
+        now = fields.Datetime.now()
+        sent = dict(
+            self.env["mail.journey.trace"]._read_group(
+                [
+                    ("step_id", "in", self.filtered(lambda s: s.ab_end_mode == "count").ids),
+                    ("variant_reason", "=", "ab_test"),
+                    ("state", "=", "done"),
+                    ("mail_message_id", "!=", False),
+                ],
+                ["step_id"],
+                ["__count"],
+            )
+        )
+        return self.filtered(
+            lambda step: (
+                bool(step.ab_end_date) and step.ab_end_date <= now
+                if step.ab_end_mode == "date"
+                else sent.get(step, 0) >= step.ab_end_count
+            )
+        )
+
+    def _ab_evaluate(self, stats):
+        """Decide the A/B test from ``stats`` ({variant: (size, successes)}).
+
+        The best and the second-best rates are compared with the two-sided
+        two-proportion z-test; the best wins only if every variant has the
+        minimum sample and p < SIGNIFICANCE_LEVEL.
+
+        :return: (winner or empty, p-value or None, reason)
+        """
+        self.ensure_one()
+        split = self._get_split_variants()
+        default = self._get_default_variant()
+        rates = {v: stats.get(v, (0, 0)) for v in split}
+        small = [v for v, (size, _x) in rates.items() if size < self.ab_min_sample]
+        # ties go to the default variant, then to the list order
+        ranked = sorted(
+            split,
+            key=lambda v: (-(rates[v][1] / rates[v][0]) if rates[v][0] else 0, v != default),
+        )
+        best, second = ranked[0], ranked[1]
+        p_value = two_proportion_p_value(*rates[best][::-1], *rates[second][::-1])
+        if small:
+            return (
+                split.browse(),
+                p_value,
+                self.env._(
+                    "Sample too small (under %(minimum)s emails for %(variants)s): the default "
+                    "variant is kept.",
+                    minimum=self.ab_min_sample,
+                    variants=", ".join(small_variant.name for small_variant in small),
+                ),
+            )
+        if p_value >= SIGNIFICANCE_LEVEL:
+            return (
+                split.browse(),
+                p_value,
+                self.env._(
+                    "No significant difference between '%(best)s' and '%(second)s' "
+                    "(p = %(p_value)s, not below %(level)s): the default variant is kept.",
+                    best=best.name,
+                    second=second.name,
+                    p_value=f"{p_value:.4f}",
+                    level=SIGNIFICANCE_LEVEL,
+                ),
+            )
+        return (
+            best,
+            p_value,
+            self.env._(
+                "'%(best)s' beats '%(second)s' (p = %(p_value)s, below %(level)s): it is the "
+                "winner.",
+                best=best.name,
+                second=second.name,
+                p_value=f"{p_value:.4f}",
+                level=SIGNIFICANCE_LEVEL,
+            ),
+        )
+
+    def _ab_decide(self):
+        """Close the A/B tests of ``self``: choose the winner (or keep the
+        default), post the decision on the journey's chatter and release the
+        recipients waiting for it."""
+        now = fields.Datetime.now()
+        all_stats = self._get_ab_statistics()
+        metrics = dict(self._fields["ab_metric"]._description_selection(self.env))
+        for step in self:
+            winner, p_value, reason = step._ab_evaluate(all_stats)
+            winner.is_winner = True
+            step.write(
+                {
+                    "ab_state": "winner" if winner else "default",
+                    "ab_p_value": p_value,
+                    "ab_decision_date": now,
+                    "ab_result": reason,
+                }
+            )
+            lines = Markup("").join(
+                Markup("<li>%s</li>")
+                % self.env._(
+                    "%(variant)s: %(rate)s%% (%(successes)s of %(size)s)",
+                    variant=variant.name,
+                    rate=f"{100.0 * successes / size if size else 0.0:.1f}",
+                    successes=successes,
+                    size=size,
+                )
+                for variant in step._get_split_variants()
+                for size, successes in [all_stats.get(variant, (0, 0))]
+            )
+            step.journey_id.message_post(
+                body=Markup("<p>%s</p><p>%s</p><ul>%s</ul><p>%s</p>")
+                % (
+                    self.env._(
+                        "A/B test of step '%(step)s' closed (%(metric)s).",
+                        step=step.name,
+                        metric=metrics[step.ab_metric],
+                    ),
+                    reason,
+                    lines,
+                    self.env._(
+                        "p-value: %(p_value)s; minimum sample per variant: %(minimum)s.",
+                        p_value=f"{p_value:.4f}",
+                        minimum=step.ab_min_sample,
+                    ),
+                )
+            )
+        waiting = self.env["mail.journey.trace"].search(
+            [("step_id", "in", self.ids), ("state", "=", "scheduled"), ("ab_waiting", "=", True)]
+        )
+        waiting.write({"schedule_date": now, "state_message": False})
+        waiting._trigger_execution()
+
+    def _get_ab_waiting_date(self):
+        """When the recipients kept out of the test sample try again."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        if self.ab_end_mode == "date" and self.ab_end_date and self.ab_end_date > now:
+            return self.ab_end_date
+        return now + timedelta(hours=1)
+
+    @api.model
+    def _cron_decide_ab_tests(self):
+        """Close the A/B tests whose end is reached."""
+        steps = self.search(
+            [("action", "=", "email"), ("ab_state", "=", "testing"), ("variant_ids", "!=", False)]
+        ).filtered("is_ab_test")
+        steps._filter_ab_test_over()._ab_decide()

@@ -100,7 +100,31 @@ class MailJourneyTrace(models.Model):
     reply_datetime = fields.Datetime(string="Replied On", readonly=True)
     bounce_datetime = fields.Datetime(string="Bounced On", readonly=True)
     unsubscribe_datetime = fields.Datetime(string="Unsubscribed On", readonly=True)
+    send_attempts = fields.Integer(
+        string="Failed Attempts",
+        readonly=True,
+        copy=False,
+        help="Times the mail server could not take the email (it is tried again after a delay).",
+    )
     event_ids = fields.One2many("mail.journey.event", "trace_id", string="Events")
+    # variant of the email (personalisation, A/B test) and send time
+    variant_id = fields.Many2one(
+        "mail.journey.step.variant", index="btree_not_null", ondelete="set null", readonly=True
+    )
+    variant_reason = fields.Selection(
+        [
+            ("segment", "Segment matched"),
+            ("ab_test", "A/B test sample"),
+            ("winner", "A/B winner"),
+            ("default", "Default"),
+        ],
+        string="Why This Variant",
+        readonly=True,
+    )
+    ab_waiting = fields.Boolean(string="Waits for A/B Winner", readonly=True)
+    send_time_optimized = fields.Boolean(
+        readonly=True, help="Postponed once to the hour at which the recipient usually opens."
+    )
 
     _due_index = models.Index("(schedule_date, id) WHERE state = 'scheduled'")
 
@@ -335,13 +359,73 @@ class MailJourneyTrace(models.Model):
             if reason:
                 suppressed[reason] = suppressed.get(reason, self.browse()) | trace
         candidates = self - self.browse().union(*suppressed.values())
+        waiting = candidates._assign_variants(step, records)
+        candidates -= self.browse().union(*waiting.values())
+        timed = candidates._postpone_for_send_time(journey, records)
+        candidates -= self.browse().union(*timed.values())
         postponed = candidates._postpone_for_caps_and_window(journey, records, emails)
         to_send = candidates - self.browse().union(*postponed.values())
-        if to_send:
-            to_send._send_email(step, emails)
-        return {**suppressed, **postponed}
+        for template, traces in to_send.grouped(
+            lambda trace: trace.variant_id.template_id or step.mail_template_id
+        ).items():
+            traces._send_email(step, emails, template)
+        return {**suppressed, **waiting, **timed, **postponed}
 
-    def _send_email(self, step, emails):
+    def _assign_variants(self, step, records):
+        """Store the variant of the traces of ``self`` that have none yet
+        (kept afterwards: a later run never changes it); postpone those
+        waiting for an A/B winner, returned as {("scheduled", reason): traces}."""
+        assignments, waiting = step._get_variant_assignments(
+            self.filtered(lambda trace: not trace.variant_reason), records
+        )
+        for (variant, reason), traces in (
+            self.browse().union(*assignments).grouped(lambda trace: assignments[trace]).items()
+        ):
+            traces.write({"variant_id": variant.id, "variant_reason": reason, "ab_waiting": False})
+        if not waiting:
+            return {}
+        message = self.env._("Waits for the winner of the A/B test.")
+        waiting.write(
+            {
+                "schedule_date": step._get_ab_waiting_date(),
+                "state_message": message,
+                "ab_waiting": True,
+            }
+        )
+        waiting._trigger_execution()
+        return {("scheduled", message): waiting}
+
+    def _postpone_for_send_time(self, journey, records):
+        """Send-time optimisation: postpone the traces of ``self``, once, to
+        the hour at which their recipient opened journey emails most often,
+        when that moment is inside the send window; returned as
+        {("scheduled", reason): traces}."""
+        to_time = self.filtered(lambda trace: not trace.send_time_optimized)
+        if not journey.send_time_optimization or not to_time:
+            return {}
+        now = fields.Datetime.now()
+        hours = journey._get_best_open_hours(to_time.lead_id)
+        timezones = records._journey_get_timezones()
+        by_date = defaultdict(lambda: self.browse())
+        for trace in to_time.filtered(lambda trace: trace.lead_id.id in hours):
+            best = journey._get_next_hour(now, hours[trace.lead_id.id])
+            if (
+                best > now
+                and journey._get_window_opening(best, timezones.get(trace.res_id)) == best
+            ):
+                by_date[best] |= trace
+        if not by_date:
+            return {}
+        message = self.env._("Send-time optimisation: waits for the hour the customer opens.")
+        for date, traces in by_date.items():
+            traces.write(
+                {"schedule_date": date, "state_message": message, "send_time_optimized": True}
+            )
+        postponed = self.browse().union(*by_date.values())
+        postponed._trigger_execution()
+        return {("scheduled", message): postponed}
+
+    def _send_email(self, step, emails, template=None):
         """Render and queue the step's email for the traces of ``self`` in
         one batch, through Odoo's mail composer (mass mail, log kept)."""
         journey = step.journey_id
@@ -357,7 +441,7 @@ class MailJourneyTrace(models.Model):
                     "composition_mode": "mass_mail",
                     "model": journey.model,
                     "res_ids": self.mapped("res_id"),
-                    "template_id": step.mail_template_id.id,
+                    "template_id": (template or step.mail_template_id).id,
                     "auto_delete": False,
                     "auto_delete_keep_log": True,
                     "force_send": False,
@@ -555,7 +639,8 @@ class MailJourneyTrace(models.Model):
         tracking period after sending."""
         if len(self) != 1 or not token or not self.exists():
             return False
-        if not tools.consteq(str(token), self._get_token(purpose, *extra)):
+        # compared as bytes: a token of the URL may hold any character
+        if not tools.consteq(str(token).encode(), self._get_token(purpose, *extra).encode()):
             return False
         days = int(self.env["ir.config_parameter"].sudo().get_param(TRACKING_DAYS_PARAM, 365))
         sent = self.date_done or self.create_date

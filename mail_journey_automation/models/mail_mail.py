@@ -1,4 +1,16 @@
+import re
+from datetime import timedelta
+
 from odoo import fields, models
+
+# the reply code of an SMTP error, as smtplib's exceptions print it: (450, b'...')
+SMTP_REPLY_CODE = re.compile(r"\((?P<code>[245]\d\d), b?['\"]")
+# Odoo's failure types that no retry can mend (the sender itself is refused)
+PERMANENT_FAILURES = {"mail_from_invalid", "mail_from_missing", "mail_spam"}
+# Odoo deletes these mails itself: the trace already says the address is wrong
+ADDRESS_FAILURES = {"mail_email_invalid", "mail_email_missing"}
+# minutes before each new attempt; after the last one the trace shows the failure
+RETRY_DELAYS = (5, 15, 45, 135)
 
 
 class MailMail(models.Model):
@@ -13,6 +25,49 @@ class MailMail(models.Model):
             traces = self.journey_trace_ids.filtered(lambda trace: not trace.sent_datetime)
             traces.sudo().sent_datetime = fields.Datetime.now()
             traces._log_events("sent")
+        elif failure_type not in ADDRESS_FAILURES:
+            self.filtered("journey_trace_ids")._journey_retry_or_fail(failure_reason, failure_type)
         return super()._postprocess_sent_message(
             success_pids, success_emails, failure_reason=failure_reason, failure_type=failure_type
         )
+
+    def _journey_retry_or_fail(self, failure_reason, failure_type):
+        """Odoo's queue leaves a mail that could not be delivered in exception
+        for good. A journey mail goes back to the queue after a growing delay
+        when the failure may pass (server unreachable, timeout, 4xx), at most
+        ``len(RETRY_DELAYS)`` times; a permanent refusal (5xx, refused
+        sender) or the last failed attempt marks its trace failed with the
+        server's answer. The same mail.mail is sent again, never a copy."""
+        if not self:
+            return
+        codes = {match["code"] for match in SMTP_REPLY_CODE.finditer(failure_reason or "")}
+        permanent = failure_type in PERMANENT_FAILURES or any(code[0] == "5" for code in codes)
+        # the traces are the journey's bookkeeping: the queue runs them as any user
+        traces = self.sudo().journey_trace_ids
+        now = fields.Datetime.now()
+        retry_at = []
+        for attempts, group in traces.grouped("send_attempts").items():
+            group.send_attempts = attempts + 1
+            if permanent or attempts >= len(RETRY_DELAYS):
+                group.write(
+                    {
+                        "state": "error",
+                        "state_message": self.env._(
+                            "The mail server did not accept the email after %(count)s "
+                            "attempt(s): %(reason)s",
+                            count=attempts + 1,
+                            reason=failure_reason or failure_type,
+                        ),
+                    }
+                )
+                continue
+            date = now + timedelta(minutes=RETRY_DELAYS[attempts])
+            group.mail_mail_id.sudo().write({"state": "outgoing", "scheduled_date": date})
+            group.state_message = self.env._(
+                "Delivery failed (%(reason)s): new attempt on %(date)s UTC.",
+                reason=failure_reason or failure_type,
+                date=date,
+            )
+            retry_at.append(date)
+        if retry_at:
+            self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger(min(retry_at))

@@ -140,3 +140,6 @@ class SaleOrder(models.Model):
             )
         )
         return self.browse(order_id for (order_id,) in self.env.cr.fetchall())
+
+    def _journey_get_orders(self):
+        return self.filtered(lambda order: order.state != "cancel")

@@ -1,15 +1,5 @@
-from odoo import api, fields, models, tools
+from odoo import api, fields, models
 from odoo.tools import SQL
-
-# rate -> (numerator, denominator): measures of this report, summed per group
-RATES = {
-    "delivery_rate": ("delivered", "sent"),
-    "open_rate": ("opened", "delivered"),
-    "click_rate": ("clicked", "delivered"),
-    "reply_rate": ("replied", "delivered"),
-    "unsubscribe_rate": ("unsubscribed", "delivered"),
-    "conversion_rate": ("converted", "enrolled"),
-}
 
 
 class MailJourneyReport(models.Model):
@@ -18,13 +8,22 @@ class MailJourneyReport(models.Model):
     Email measures are 0/1 per row. The enrollment measures (enrolled,
     converted, revenue) are carried by the first trace of each enrollment
     only, so that their sums count every enrollment once. Rates are ratios
-    of sums in every group (see ``_read_group_select``)."""
+    of sums in every group (see mail.journey.ratio.mixin)."""
 
     _name = "mail.journey.report"
     _description = "Journey Analysis"
+    _inherit = ["mail.journey.ratio.mixin"]
     _auto = False
     _order = "date desc, id desc"
     _rec_name = "trace_id"
+    _ratios = {
+        "delivery_rate": ("delivered", "sent", 100.0),
+        "open_rate": ("opened", "delivered", 100.0),
+        "click_rate": ("clicked", "delivered", 100.0),
+        "reply_rate": ("replied", "delivered", 100.0),
+        "unsubscribe_rate": ("unsubscribed", "delivered", 100.0),
+        "conversion_rate": ("converted", "enrolled", 100.0),
+    }
 
     # what ran
     trace_id = fields.Many2one("mail.journey.trace", string="Step Execution", readonly=True)
@@ -35,6 +34,13 @@ class MailJourneyReport(models.Model):
     )
     state = fields.Selection(selection="_selection_state", string="Status", readonly=True)
     template_id = fields.Many2one("mail.template", string="Email Template", readonly=True)
+    variant_id = fields.Many2one("mail.journey.step.variant", readonly=True)
+    segment_id = fields.Many2one(
+        "mail.journey.segment",
+        readonly=True,
+        help="The segment that chose the email's variant, else the segment the step is "
+        "restricted to.",
+    )
     enrollment_id = fields.Many2one("mail.journey.enrollment", readonly=True)
     date = fields.Datetime(
         readonly=True, help="When the step ran, or when it is scheduled if it did not run yet."
@@ -112,46 +118,14 @@ class MailJourneyReport(models.Model):
         return self.env["mail.journey.trace"]._fields["state"]._description_selection(self.env)
 
     # ------------------------------------------------------------
-    # READ GROUP
-    # ------------------------------------------------------------
-
-    def _read_group_select(self, aggregate_spec, query):
-        """A rate of a group is the ratio of the sums of its numerator and
-        denominator over the group, never a sum or average of row ratios."""
-        fname, __, func = aggregate_spec.partition(":")
-        if fname not in RATES or func not in ("sum", "avg"):
-            return super()._read_group_select(aggregate_spec, query)
-        numerator, denominator = RATES[fname]
-        return SQL(
-            "COALESCE(100.0 * SUM(%s) / NULLIF(SUM(%s), 0), 0)",
-            self._field_to_sql(self._table, numerator, query),
-            self._field_to_sql(self._table, denominator, query),
-        )
-
-    # ------------------------------------------------------------
     # VIEW
     # ------------------------------------------------------------
 
     def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(
-            SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query())
-        )
+        self._create_ratio_view()
 
-    def _query(self):
-        # the rate of a single row, so that the list and exports agree with the groups
-        rates = SQL(",").join(
-            SQL(
-                "COALESCE(100.0 * %s / NULLIF(%s, 0), 0) AS %s",
-                SQL.identifier("report", numerator),
-                SQL.identifier("report", denominator),
-                SQL.identifier(rate),
-            )
-            for rate, (numerator, denominator) in RATES.items()
-        )
-        return SQL(
-            "SELECT report.*, %s FROM (%s %s) AS report", rates, self._select(), self._from()
-        )
+    def _base_query(self):
+        return SQL("%s %s", self._select(), self._from())
 
     def _select(self):
         sent = SQL(
@@ -168,7 +142,9 @@ class MailJourneyReport(models.Model):
                 trace.step_id AS step_id,
                 trace.step_action AS step_action,
                 trace.state AS state,
-                step.mail_template_id AS template_id,
+                COALESCE(variant.template_id, step.mail_template_id) AS template_id,
+                trace.variant_id AS variant_id,
+                COALESCE(variant.segment_id, step.segment_id) AS segment_id,
                 trace.enrollment_id AS enrollment_id,
                 COALESCE(trace.date_done, trace.schedule_date) AS date,
                 enrollment.lead_id AS lead_id,
@@ -215,6 +191,7 @@ class MailJourneyReport(models.Model):
                 SELECT id, enrollment_id, journey_id, step_id, step_action, state, company_id,
                        partner_id, schedule_date, date_done, mail_message_id, open_datetime,
                        click_datetime, reply_datetime, bounce_datetime, unsubscribe_datetime,
+                       variant_id,
                        id = MIN(id) OVER (
                            PARTITION BY company_id, journey_id, enrollment_id
                        ) AS is_first
@@ -222,6 +199,7 @@ class MailJourneyReport(models.Model):
                    ) AS trace
               JOIN mail_journey_enrollment enrollment ON enrollment.id = trace.enrollment_id
               JOIN mail_journey_step step ON step.id = trace.step_id
+         LEFT JOIN mail_journey_step_variant variant ON variant.id = trace.variant_id
          LEFT JOIN res_company company ON company.id = trace.company_id
          LEFT JOIN crm_lead lead ON lead.id = enrollment.lead_id
          LEFT JOIN res_partner lead_partner ON lead_partner.id = lead.partner_id

@@ -17,3 +17,13 @@ from . import test_journey_stage_log
 from . import test_journey_lifecycle
 from . import test_journey_after_sales
 from . import test_journey_ready_made
+from . import test_journey_funnel
+from . import test_journey_impact
+from . import test_journey_ui
+from . import test_journey_smtp_failure
+from . import test_journey_fuzz
+from . import test_journey_ab_test
+from . import test_journey_personalisation
+from . import test_journey_send_time
+from . import test_journey_variant
+from . import test_journey_segmentation

@@ -95,3 +95,24 @@ class TestJourneyTemplate(JourneyCommon):
     def test_ready_made_journey_cannot_start(self):
         with self.assertRaises(UserError):
             self.ready_made.action_start()
+
+    def test_create_from_template_copies_variant_templates(self):
+        welcome = self.ready_made.step_ids.filtered(lambda step: step.name == "Welcome")
+        welcome.ab_end_date = "2030-01-01 00:00:00"
+        self.env["mail.journey.step.variant"].create(
+            [
+                {"step_id": welcome.id, "template_id": self.template_welcome.id, "weight": 1},
+                {"step_id": welcome.id, "template_id": self.template_intro.id, "weight": 1},
+            ]
+        )
+        action = self.ready_made.action_create_from_template()
+        journey = self.env["mail.journey"].browse(action["res_id"])
+        variants = journey.step_ids.variant_ids
+        self.assertEqual(len(variants), 2)
+        self.assertFalse(
+            variants.template_id & self.ready_made.step_ids.variant_ids.template_id,
+            "the copy's variants use their own templates",
+        )
+        self.assertEqual(
+            sorted(variants.template_id.mapped("name")), ["Company introduction", "Welcome"]
+        )

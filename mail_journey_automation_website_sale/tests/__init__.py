@@ -1,0 +1,2 @@
+from . import test_abandoned_cart
+from . import test_browse_abandonment
