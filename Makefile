@@ -1,6 +1,7 @@
 # mail_journey_automation — entry points. See README.md.
 SHELL := /bin/bash
 N ?=
+KEEP ?=
 
 .PHONY: help test test-only demo lint format bench pot clean
 
@@ -8,7 +9,7 @@ help:
 	@echo "make demo   Odoo with the addon and demo data on http://localhost:8069 (admin/admin)"
 	@echo "make test   lint, then install the addons in a throw-away database and run their tests"
 	@echo "make lint   ruff (format + lint) and pylint-odoo"
-	@echo "make bench  journey cron throughput (N=1000 by default)"
+	@echo "make bench  journey cron vs mass mailing vs SQL (N=1000,10000,50000; KEEP=1 keeps the DB)"
 	@echo "make pot    export i18n/*.pot from a test database"
 
 test: lint test-only
@@ -26,7 +27,7 @@ format:
 	@scripts/lint.sh --fix
 
 bench:
-	@scripts/bench.sh $(N)
+	@KEEP=$(KEEP) scripts/bench.sh $(N)
 
 pot:
 	@scripts/pot.sh
