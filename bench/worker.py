@@ -342,6 +342,7 @@ def main():
             first_mail_id = cr.fetchone()[0]
             timed = PATHS[args.step](env, args.tag)
             queries_before, started = sql_db.sql_counter, time.perf_counter()
+            cpu_before = time.process_time()
             if args.profile:
                 profiler = cProfile.Profile()
                 statements = profiler.runcall(timed)
@@ -349,9 +350,11 @@ def main():
             else:
                 statements = timed()
             elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu_before
             queries = statements or sql_db.sql_counter - queries_before
             result = {
                 "seconds": round(elapsed, 2),
+                "cpu_seconds": round(cpu, 2),
                 "queries": queries,
                 **queued_emails(cr, first_mail_id, args.tag),
             }
