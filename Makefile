@@ -1,6 +1,7 @@
 # mail_journey_automation — entry points. See README.md.
 SHELL := /bin/bash
 N ?=
+KEEP ?=
 
 .PHONY: help test test-only blackbox demo lint format bench pot screenshots clean
 
@@ -9,7 +10,7 @@ help:
 	@echo "make test   lint, then install the addons in a throw-away database and run their tests"
 	@echo "make blackbox  post a real website form to a running Odoo and check the journey email"
 	@echo "make lint   ruff (format + lint) and pylint-odoo"
-	@echo "make bench  journey cron throughput (N=1000 by default)"
+	@echo "make bench  journey cron vs mass mailing vs SQL (N=1000,10000,50000; KEEP=1 keeps the DB)"
 	@echo "make pot    export i18n/*.pot from a test database"
 	@echo "make screenshots  README screenshots from the running demo (make demo first)"
 
@@ -31,7 +32,7 @@ format:
 	@scripts/lint.sh --fix
 
 bench:
-	@scripts/bench.sh $(N)
+	@KEEP=$(KEEP) scripts/bench.sh $(N)
 
 pot:
 	@scripts/pot.sh

@@ -23,6 +23,12 @@ _logger = logging.getLogger(__name__)
 TRACKING_DAYS_PARAM = "mail_journey.tracking_days"
 # as mass_mailing: past this many bounces an address is no longer mailed
 BOUNCE_LIMIT = 5
+# the footer is rendered once per batch with these, then each email's URLs
+FOOTER_URL_PLACEHOLDERS = {
+    "pixel_url": "mail-journey-pixel-url",
+    "honeypot_url": "mail-journey-honeypot-url",
+    "unsubscribe_url": "mail-journey-unsubscribe-url",
+}
 
 
 class MailJourneyTrace(models.Model):
@@ -646,14 +652,14 @@ class MailJourneyTrace(models.Model):
         sent = self.date_done or self.create_date
         return bool(sent) and fields.Datetime.now() <= sent + relativedelta(days=days)
 
-    def _get_tracking_url(self, purpose, *extra):
+    def _get_tracking_url(self, purpose, *extra, base_url=None):
         self.ensure_one()
         path = "/".join(str(part) for part in (purpose[0], self.id, *extra))
         token = self._get_token(purpose, *extra)
-        return f"{self.journey_id.get_base_url()}/mail_journey/{path}/{token}"
+        return f"{base_url or self.journey_id.get_base_url()}/mail_journey/{path}/{token}"
 
-    def _get_unsubscribe_url(self):
-        return self._get_tracking_url("unsubscribe")
+    def _get_unsubscribe_url(self, base_url=None):
+        return self._get_tracking_url("unsubscribe", base_url=base_url)
 
     # ------------------------------------------------------------
     # ENGAGEMENT
@@ -825,7 +831,8 @@ class MailJourneyTrace(models.Model):
         """Add the pixel, the tracked links, the legal footer and the
         unsubscribe headers to the emails of ``self`` (prepared by the mail
         composer, by record id), in place. Links are shortened with one
-        link_tracker lookup for the whole batch."""
+        link_tracker lookup for the whole batch; the footer is rendered once
+        per company and gets each email's URLs by substitution."""
         traces = {trace.res_id: trace for trace in self}
         base_url = self.journey_id[:1].get_base_url()
         short_prefix = f"{base_url}/r/"
@@ -846,32 +853,37 @@ class MailJourneyTrace(models.Model):
             # a title avoids link_tracker fetching every page while rendering
             links += [{**link, "title": link["label"] or link["url"]} for link in urls_and_labels]
         trackers = iter(self.env["link.tracker"].sudo().search_or_create(links))
+        footers = {}
         for res_id, (root, nodes) in parsed.items():
             trace = traces[res_id]
             for node in nodes:
                 tracker = next(trackers)
-                node.set("href", trace._get_tracking_url("click", tracker.code))
+                node.set("href", trace._get_tracking_url("click", tracker.code, base_url=base_url))
             values = mail_values_all[res_id]
             if pool := trace.journey_id.mail_server_ids:
                 # rotation over the journey's servers (dedicated IPs)
                 values["mail_server_id"] = pool[trace.id % len(pool)].id
-            footer = self.env["ir.qweb"]._render(
-                "mail_journey_automation.mail_journey_email_footer",
-                {
-                    "company": trace.company_id,
-                    "pixel_url": trace._get_tracking_url("open"),
-                    "honeypot_url": trace._get_tracking_url("honeypot"),
-                    "unsubscribe_url": trace._get_unsubscribe_url(),
-                },
-            )
+            if trace.company_id not in footers:
+                footers[trace.company_id] = self.env["ir.qweb"]._render(
+                    "mail_journey_automation.mail_journey_email_footer",
+                    {"company": trace.company_id, **FOOTER_URL_PLACEHOLDERS},
+                )
+            unsubscribe_url = trace._get_unsubscribe_url(base_url=base_url)
+            footer = footers[trace.company_id]
+            for key, url in (
+                ("pixel_url", trace._get_tracking_url("open", base_url=base_url)),
+                ("honeypot_url", trace._get_tracking_url("honeypot", base_url=base_url)),
+                ("unsubscribe_url", unsubscribe_url),
+            ):
+                footer = footer.replace(FOOTER_URL_PLACEHOLDERS[key], url)
             body = lxml.html.tostring(root, encoding="unicode", method="xml")
             for placeholder in (f"{base_url}{UNSUBSCRIBE_PLACEHOLDER}", UNSUBSCRIBE_PLACEHOLDER):
-                body = body.replace(f'"{placeholder}"', f'"{trace._get_unsubscribe_url()}"')
+                body = body.replace(f'"{placeholder}"', f'"{unsubscribe_url}"')
             values["body_html"] = tools.mail.append_content_to_html(body, footer, plaintext=False)
             headers = ast.literal_eval(values.get("headers") or "{}")
             headers.update(
                 {
-                    "List-Unsubscribe": f"<{trace._get_unsubscribe_url()}>",
+                    "List-Unsubscribe": f"<{unsubscribe_url}>",
                     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                     "X-Auto-Response-Suppress": "OOF",
                 }

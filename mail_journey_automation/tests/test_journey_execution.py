@@ -34,6 +34,21 @@ class TestJourneyExecution(JourneyCommon):
         )
         self.assertEqual(journey.mail_sent_count, 3)
 
+    def test_each_email_carries_its_own_tracking_urls(self):
+        journey = self._create_journey([self._email_step()])
+        journey.action_start()
+        with self.mock_datetime_and_now(NOW), self.mock_mail_gateway():
+            journey._enroll(self.leads)
+            self._process()
+        traces = self._traces(journey)
+        self.assertEqual(len(traces), 3)
+        for trace in traces:
+            body = trace.mail_mail_id.body_html
+            for purpose in ("open", "honeypot", "unsubscribe"):
+                self.assertIn(trace._get_tracking_url(purpose), body)
+            self.assertNotIn("mail-journey-", body, "no footer placeholder is left")
+            self.assertIn(trace._get_unsubscribe_url(), trace.mail_mail_id.headers)
+
     def test_email_step_queues_mail_cron(self):
         journey = self._create_journey([self._email_step()])
         journey.action_start()

@@ -1,0 +1,367 @@
+"""One step of the benchmark, in a fresh Odoo process (so that its peak
+memory is its own): build the leads of one size, or queue one email per lead
+through one path.
+
+Paths, for the same leads and the same email body:
+
+- ``addon``: one running journey with one immediate email step, every lead
+  enrolled, the executing cron run until no trace is due;
+- ``mass_mailing``: one Odoo mailing to the same leads, its queue cron run
+  until every mail.mail is queued;
+- ``sql``: the floor, the same number of mail.message + mail.mail rows
+  written with COPY, no ORM.
+
+Run by ``bench/run.py``; it prints progress lines and, last, one line
+``RESULT {json}``.
+"""
+
+import argparse
+import cProfile
+import io
+import json
+import resource
+import time
+import uuid
+import warnings
+
+from odoo.tools import SQL
+
+ORM_LEADS = 1000
+SQL_LEADS = 10000
+SUBJECT = "Hello {{ object.contact_name }}"
+BODY = (
+    '<p>Hello <t t-out="object.contact_name"/>,</p>'
+    '<p>Our spring offer is out: <a href="https://www.example.com/offer">see the offer</a>.</p>'
+    '<p><a href="/unsubscribe_from_list">Unsubscribe</a></p>'
+)
+
+
+def say(message):
+    print(message, flush=True)
+
+
+def build_leads(env, size):
+    """Create ``size`` partners and leads with a salesperson, tagged for this
+    run; return the tag id. Fixtures only, not timed: the first
+    ``ORM_LEADS`` through the ORM (no tracking, no notification), the others
+    as SQL copies of the first with their own name, address and partner."""
+    tag = env["crm.tag"].create({"name": f"Bench {size} {uuid.uuid4().hex[:8]}"})
+    admin = env.ref("base.user_admin")
+    team = env["crm.team"]._get_default_team_id(user_id=admin.id)
+    env = env(
+        context={"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
+        | {"mail_auto_subscribe_no_notify": True}
+    )
+    count = min(size, ORM_LEADS)
+    partners = env["res.partner"].create(
+        [
+            {"name": f"Contact {tag.id}-{i}", "email": f"bench{tag.id}.{i}@example.com"}
+            for i in range(count)
+        ]
+    )
+    leads = env["crm.lead"].create(
+        [
+            {
+                "name": f"Bench lead {tag.id}-{i}",
+                "contact_name": partner.name,
+                "partner_id": partner.id,
+                "email_from": partner.email,
+                "user_id": admin.id,
+                "team_id": team.id,
+                "tag_ids": [(4, tag.id)],
+            }
+            for i, partner in enumerate(partners)
+        ]
+    )
+    env.cr.commit()
+    say(f"  leads: {count:,} / {size:,} (ORM)")
+    for start in range(count, size, SQL_LEADS):
+        stop = min(start + SQL_LEADS, size)
+        copy_leads(env.cr, tag.id, partners[0].id, leads[0].id, start, stop)
+        env.cr.commit()
+        say(f"  leads: {stop:,} / {size:,} (SQL copies)")
+    env.invalidate_all()
+    return tag.id
+
+
+def copy_rows(cr, table, template_id, source, replacements):
+    """Insert one copy of row ``template_id`` of ``table`` per row of the
+    ``source`` query (aliased ``src``), with the ``replacements`` (column:
+    SQL expression); return the new ids in order."""
+    cr.execute(
+        SQL(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_name = %s AND column_name != 'id' ORDER BY ordinal_position",
+            table,
+        )
+    )
+    columns = [column for (column,) in cr.fetchall()]
+    cr.execute(
+        SQL(
+            "INSERT INTO %s (%s) SELECT %s FROM %s tmpl, (%s) src WHERE tmpl.id = %s"
+            " ORDER BY src.i RETURNING id",
+            SQL.identifier(table),
+            SQL(", ").join(SQL.identifier(column) for column in columns),
+            SQL(", ").join(
+                replacements.get(column) or SQL.identifier("tmpl", column) for column in columns
+            ),
+            SQL.identifier(table),
+            source,
+            template_id,
+        )
+    )
+    return [row[0] for row in cr.fetchall()]
+
+
+def copy_leads(cr, tag_id, partner_id, lead_id, start, stop):
+    email = SQL("'bench' || %s || '.' || src.i || '@example.com'", tag_id)
+    name = SQL("'Contact ' || %s || '-' || src.i", tag_id)
+    partner_ids = copy_rows(
+        cr,
+        "res_partner",
+        partner_id,
+        SQL("SELECT generate_series(%s, %s) AS i", start, stop - 1),
+        {"name": name, "complete_name": name, "email": email, "email_normalized": email},
+    )
+    cr.execute(
+        SQL("UPDATE res_partner SET commercial_partner_id = id WHERE id = ANY(%s)", partner_ids)
+    )
+    lead_ids = copy_rows(
+        cr,
+        "crm_lead",
+        lead_id,
+        SQL(
+            "SELECT partner.id AS i, partner.id, partner.name, partner.email"
+            " FROM res_partner partner WHERE partner.id = ANY(%s)",
+            partner_ids,
+        ),
+        {
+            "name": SQL("'Bench lead ' || src.name"),
+            "contact_name": SQL("src.name"),
+            "partner_id": SQL("src.id"),
+            "email_from": SQL("src.email"),
+            "email_normalized": SQL("src.email"),
+        },
+    )
+    cr.execute(
+        SQL(
+            "INSERT INTO crm_tag_rel (lead_id, tag_id) SELECT unnest(%s::int[]), %s",
+            lead_ids,
+            tag_id,
+        )
+    )
+
+
+def run_addon(env, tag_id):
+    template = env["mail.template"].create(
+        {
+            "name": f"Bench {tag_id}",
+            "model_id": env["ir.model"]._get_id("crm.lead"),
+            "subject": SUBJECT,
+            "body_html": BODY,
+            "use_default_to": True,
+        }
+    )
+    journey = env["mail.journey"].create(
+        {
+            "name": f"Bench {tag_id}",
+            "model": "crm.lead",
+            "domain": repr([("tag_ids", "in", [tag_id])]),
+            "step_ids": [
+                (0, 0, {"name": "Email", "action": "email", "mail_template_id": template.id})
+            ],
+        }
+    )
+    journey.action_start()
+    env.cr.commit()
+    env.invalidate_all()
+
+    def timed():
+        leads = env["crm.lead"].search([("tag_ids", "in", [tag_id])])
+        journey._enroll(leads)
+        env.cr.commit()
+        env.invalidate_all()
+        env["mail.journey.trace"]._cron_execute()
+        env.cr.commit()
+
+    return timed
+
+
+def run_mass_mailing(env, tag_id):
+    mailing = env["mailing.mailing"].create(
+        {
+            "subject": SUBJECT,
+            "body_html": BODY,
+            "mailing_type": "mail",
+            "mailing_model_id": env["ir.model"]._get_id("crm.lead"),
+            "mailing_domain": repr([("tag_ids", "in", [tag_id])]),
+        }
+    )
+    mailing.action_put_in_queue()
+    env.cr.commit()
+    env.invalidate_all()
+
+    def timed():
+        env["mailing.mailing"]._process_mass_mailing_queue()
+        env.cr.commit()
+
+    return timed
+
+
+def run_sql(env, tag_id):
+    """The floor: the rows an ORM path writes for each email, written with
+    COPY from rows built in Python (the body by string formatting)."""
+    cr = env.cr
+    author_id = env.ref("base.user_admin").partner_id.id
+    raw = cr._obj  # COPY is not part of Odoo's cursor API
+
+    def timed():
+        cr.execute(
+            """
+            SELECT lead.id, lead.contact_name, lead.email_from
+              FROM crm_lead lead
+              JOIN crm_tag_rel rel ON rel.lead_id = lead.id
+             WHERE rel.tag_id = %s
+          ORDER BY lead.id
+            """,
+            [tag_id],
+        )
+        leads = cr.fetchall()
+        cr.execute(
+            "SELECT nextval('mail_message_id_seq') FROM generate_series(1, %s)", [len(leads)]
+        )
+        message_ids = [row[0] for row in cr.fetchall()]
+        messages, mails = io.StringIO(), io.StringIO()
+        for message_id, (lead_id, name, email) in zip(message_ids, leads, strict=True):
+            body = BODY.replace('<t t-out="object.contact_name"/>', name)
+            msgid = f"<bench-{message_id}@example.com>"
+            messages.write(
+                f"{message_id}\tcrm.lead\t{lead_id}\temail_outgoing\tHello {name}\t{body}\t"
+                f"{author_id}\t{msgid}\tnow()\tnow()\tnow()\n"
+            )
+            mails.write(f"{message_id}\t{body}\t{email}\toutgoing\tf\tf\tnow()\tnow()\n")
+        messages.seek(0)
+        mails.seek(0)
+        raw.copy_from(
+            messages,
+            "mail_message",
+            columns=(
+                "id",
+                "model",
+                "res_id",
+                "message_type",
+                "subject",
+                "body",
+                "author_id",
+                "message_id",
+                "date",
+                "create_date",
+                "write_date",
+            ),
+        )
+        raw.copy_from(
+            mails,
+            "mail_mail",
+            columns=(
+                "mail_message_id",
+                "body_html",
+                "email_to",
+                "state",
+                "auto_delete",
+                "is_notification",
+                "create_date",
+                "write_date",
+            ),
+        )
+        cr.commit()
+        return 4  # statements run: the select, the ids, two COPY
+
+    return timed
+
+
+def queued_emails(cr, first_mail_id, tag_id):
+    """Count the mail.mail queued since ``first_mail_id``: all of them, those
+    to this run's leads, and their distinct records and recipients."""
+    cr.execute(
+        """
+        SELECT count(*),
+               count(*) FILTER (WHERE rel.lead_id IS NOT NULL),
+               count(DISTINCT message.res_id),
+               count(DISTINCT coalesce(nullif(mail.email_to, ''), (
+                   SELECT string_agg(partner.email_normalized, ',')
+                     FROM mail_mail_res_partner_rel recipient
+                     JOIN res_partner partner ON partner.id = recipient.res_partner_id
+                    WHERE recipient.mail_mail_id = mail.id)))
+          FROM mail_mail mail
+          JOIN mail_message message ON message.id = mail.mail_message_id
+     LEFT JOIN crm_tag_rel rel ON rel.lead_id = message.res_id
+                              AND message.model = 'crm.lead' AND rel.tag_id = %s
+         WHERE mail.id > %s
+        """,
+        [tag_id, first_mail_id],
+    )
+    total, to_leads, records, recipients = cr.fetchone()
+    return {
+        "queued": total,
+        "queued_to_leads": to_leads,
+        "distinct_records": records,
+        "distinct_recipients": recipients,
+    }
+
+
+PATHS = {"addon": run_addon, "mass_mailing": run_mass_mailing, "sql": run_sql}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--addons-path", required=True)
+    parser.add_argument("--step", required=True, choices=["leads", *PATHS])
+    parser.add_argument("--size", type=int, required=True)
+    parser.add_argument("--tag", type=int, help="the tag of the leads (paths only)")
+    parser.add_argument("--profile", help="write a cProfile of the timed part to this file")
+    args = parser.parse_args()
+
+    from odoo import SUPERUSER_ID, api, sql_db
+    from odoo.modules.registry import Registry
+    from odoo.tools import config
+
+    config.parse_config(
+        ["-d", args.db, "--addons-path", args.addons_path, "--log-level=warn", "--no-http"]
+    )
+    # Odoo's mail composer calls a deprecated progress helper once per batch
+    # of 50 and would log a stack trace each time: silenced, as in production
+    warnings.filterwarnings("ignore", "Since 19.0, use _commit_progress", DeprecationWarning)
+    registry = Registry(args.db)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        if args.step == "leads":
+            result = {"tag": build_leads(env, args.size)}
+        else:
+            cr.execute("SELECT coalesce(max(id), 0) FROM mail_mail")
+            first_mail_id = cr.fetchone()[0]
+            timed = PATHS[args.step](env, args.tag)
+            queries_before, started = sql_db.sql_counter, time.perf_counter()
+            cpu_before = time.process_time()
+            if args.profile:
+                profiler = cProfile.Profile()
+                statements = profiler.runcall(timed)
+                profiler.dump_stats(args.profile)
+            else:
+                statements = timed()
+            elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu_before
+            queries = statements or sql_db.sql_counter - queries_before
+            result = {
+                "seconds": round(elapsed, 2),
+                "cpu_seconds": round(cpu, 2),
+                "queries": queries,
+                **queued_emails(cr, first_mail_id, args.tag),
+            }
+        # kilobytes on Linux: the peak of this process, Odoo registry included
+        result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
