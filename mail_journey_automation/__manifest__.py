@@ -29,6 +29,7 @@
         "report/mail_journey_report_views.xml",
         "report/mail_journey_stage_report_views.xml",
         "report/mail_journey_impact_report_views.xml",
+        "views/mail_journey_approval_views.xml",
         "views/mail_journey_menus.xml",
     ],
     "demo": [

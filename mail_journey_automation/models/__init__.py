@@ -13,3 +13,5 @@ from . import mail_mail
 from . import mail_thread
 from . import res_company
 from . import res_config_settings
+from . import mail_journey_approval
+from . import mail_activity

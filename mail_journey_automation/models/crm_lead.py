@@ -194,6 +194,23 @@ class CrmLead(models.Model):
         if self.journey_consent and not self.journey_consent_date:
             self.journey_consent_date = fields.Datetime.now()
 
+    def _handle_won_lost(self, old_status_by_lead, new_status_by_lead):
+        result = super()._handle_won_lost(old_status_by_lead, new_status_by_lead)
+        closed = self.filtered(
+            lambda lead: any(
+                new_status_by_lead.get(lead.id, {}).get(status)
+                and not old_status_by_lead.get(lead.id, {}).get(status)
+                for status in ("is_won", "is_lost")
+            )
+        )
+        if closed:
+            # B2B: the journeys of the company's other contacts follow their policy
+            keys = set(closed._journey_get_account_keys().values()) - {False}
+            self.env["mail.journey.enrollment"]._journey_apply_account_policy(
+                keys, "deal", set(closed.ids)
+            )
+        return result
+
     def _journey_consent_domain(self):
         return [("journey_consent", "=", True)]
 

@@ -24,6 +24,12 @@ INTERVAL_UNITS = [
     ("weeks", "Weeks"),
     ("months", "Months"),
 ]
+# what the journeys of a company's other contacts do when one of them acts
+ACCOUNT_POLICIES = [
+    ("continue", "Continue"),
+    ("pause", "Pause"),
+    ("stop", "Stop"),
+]
 
 
 def interval_delta(number, unit):
@@ -216,6 +222,61 @@ class MailJourney(models.Model):
         help="At most this many journey emails (all journeys together) per recipient in 7 "
         "days; 0 uses the global setting. The stricter limit wins.",
     )
+    # B2B selling: the salesperson in the loop
+    approval_expiry = fields.Selection(
+        [("escalate", "Escalate to the team leader"), ("send", "Send as prepared")],
+        string="Approvals Left Undone",
+        default="escalate",
+        required=True,
+        help="What happens to an email waiting for the salesperson's approval past its "
+        "deadline: it goes to the sales team leader, or it is sent as prepared.",
+    )
+    contact_pause_hours = fields.Integer(
+        string="Pause After Personal Contact (hours)",
+        default=72,
+        help="When the salesperson emails the customer from the chatter or logs a call or "
+        "meeting, the record's enrollments in this journey pause this long, so that no "
+        "automated email lands on top of a personal one. 0: no pause.",
+    )
+    handoff_notify_leader = fields.Boolean(
+        string="Notify Team Leader of Overdue Hand-offs",
+        help="Activities created by this journey and left undone past their deadline are "
+        "reported to the sales team leader, once, as an activity of their own.",
+    )
+    # B2B selling: coordination of the contacts of one company
+    account_reply_policy = fields.Selection(
+        ACCOUNT_POLICIES,
+        string="When a Colleague Replies",
+        default="continue",
+        required=True,
+        help="What this journey does with a contact when another contact of the same "
+        "company (commercial entity, else business email domain) replies to a journey email.",
+    )
+    account_deal_policy = fields.Selection(
+        ACCOUNT_POLICIES,
+        string="When a Deal of the Company Is Won or Lost",
+        default="continue",
+        required=True,
+        help="What this journey does with a contact when an opportunity of the same "
+        "company is won or lost.",
+    )
+    cap_account_week = fields.Integer(
+        string="Max Emails per Company per Week",
+        help="At most this many journey emails (all journeys together) to the contacts of one "
+        "company in 7 days; 0: no limit. Emails over the limit wait for a free slot.",
+    )
+    cap_domain_week = fields.Integer(
+        string="Max Emails per Email Domain per Week",
+        help="At most this many journey emails (all journeys together) to the addresses of one "
+        "business email domain in 7 days (free-mail domains excepted); 0: no limit.",
+    )
+    # B2B selling: measured lift
+    holdout_percent = fields.Integer(
+        string="Hold-out Share (%)",
+        help="This share of the entrants, chosen deterministically from the record, goes "
+        "through the journey without receiving its emails: the lift report compares them "
+        "with the others. 0: everyone is mailed.",
+    )
     # content
     # steps are copied by copy(), which keeps their tree
     step_ids = fields.One2many("mail.journey.step", "journey_id", string="Steps")
@@ -250,6 +311,12 @@ class MailJourney(models.Model):
     _check_caps = models.Constraint(
         "CHECK(cap_day >= 0 AND cap_week >= 0 AND max_per_hour >= 0)",
         "Email limits cannot be negative.",
+    )
+    _check_b2b_limits = models.Constraint(
+        "CHECK(contact_pause_hours >= 0 AND cap_account_week >= 0 AND cap_domain_week >= 0 "
+        "AND holdout_percent >= 0 AND holdout_percent <= 50)",
+        "Pauses and company limits cannot be negative, and the hold-out share is between "
+        "0 and 50%.",
     )
     _check_engagement_days = models.Constraint(
         "CHECK(engagement_days >= 0)", "The engagement wait cannot be negative."

@@ -110,6 +110,18 @@ class MailJourneyStep(models.Model):
         ondelete="restrict",
     )
     stage_id = fields.Many2one("mail.journey.stage", string="Set Journey Stage")
+    # salesperson in the loop
+    approval_required = fields.Boolean(
+        string="Salesperson Approves",
+        help="The email is prepared and waits for the salesperson, who sends it, edits then "
+        "sends it, or skips it. Left undone past the deadline, it is escalated or sent as "
+        "prepared, as the journey says.",
+    )
+    approval_hours = fields.Integer(
+        string="Approval Deadline (hours)",
+        default=24,
+        help="How long the salesperson (then the team leader) has to decide.",
+    )
     description = fields.Char(compute="_compute_description")
     content_warnings = fields.Text(
         compute="_compute_content_warnings",
@@ -132,6 +144,9 @@ class MailJourneyStep(models.Model):
 
     _check_interval = models.Constraint(
         "CHECK(interval_number >= 0)", "A step cannot wait a negative time."
+    )
+    _check_approval_hours = models.Constraint(
+        "CHECK(approval_hours > 0)", "An approval deadline must be at least one hour."
     )
 
     @api.depends("sequence", "parent_id.tree_path")

@@ -17,3 +17,6 @@ from . import test_journey_stage_log
 from . import test_journey_funnel
 from . import test_journey_impact
 from . import test_journey_ui
+from . import test_journey_approval
+from . import test_journey_salesperson
+from . import test_journey_account
