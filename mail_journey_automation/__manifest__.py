@@ -30,6 +30,7 @@
         "report/mail_journey_stage_report_views.xml",
         "report/mail_journey_impact_report_views.xml",
         "views/mail_journey_approval_views.xml",
+        "report/mail_journey_lift_report_views.xml",
         "views/mail_journey_menus.xml",
     ],
     "demo": [

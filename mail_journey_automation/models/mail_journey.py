@@ -3,8 +3,9 @@ from datetime import datetime, timedelta
 
 import pytz
 from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools.safe_eval import datetime as safe_datetime
@@ -300,6 +301,12 @@ class MailJourney(models.Model):
         help="Untaxed amount of the orders confirmed by enrolled customers after they entered.",
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
+    lift_summary = fields.Html(
+        string="Measured Lift",
+        compute="_compute_lift_summary",
+        sanitize=False,
+        help="Treated entrants against the hold-out group, with 95% confidence intervals.",
+    )
 
     _check_reentry_days = models.Constraint(
         "CHECK(reentry_days >= 0)", "The re-entry delay cannot be negative."
@@ -376,6 +383,64 @@ class MailJourney(models.Model):
             for rate, value in zip(rates, row, strict=False):
                 journey[rate] = value
             journey.revenue = row[-1]
+
+    def _compute_lift_summary(self):
+        with_holdout = self.filtered("holdout_percent")
+        (self - with_holdout).lift_summary = False
+        if not with_holdout:
+            return
+        lifts = self.env["mail.journey.lift.report"]._get_lift(with_holdout)
+        for journey in with_holdout:
+            journey.lift_summary = journey._render_lift(lifts[journey])
+
+    def _render_lift(self, lift):
+        """The lift as an HTML table: treated, hold-out, difference and its
+        95% confidence interval per metric."""
+        self.ensure_one()
+
+        def percent(value):
+            return f"{value * 100:.1f}%"
+
+        def money(value):
+            return tools.format_amount(self.env, value, self.currency_id)
+
+        rows = []
+        for label, key, fmt in (
+            (self.env._("Conversion"), "conversion", percent),
+            (self.env._("Quotation-to-order rate"), "quotation_order", percent),
+            (self.env._("Revenue per entrant"), "revenue_per_entrant", money),
+        ):
+            values = lift[key]
+            cells = (
+                [
+                    fmt(values[0]),
+                    fmt(values[1]),
+                    fmt(values[2]),
+                    f"{fmt(values[3])} … {fmt(values[4])}",
+                ]
+                if values
+                else [self.env._("Not enough entrants yet")] * 4
+            )
+            rows.append(
+                Markup("<tr><td>%s</td>%s</tr>")
+                % (label, Markup().join(Markup("<td>%s</td>") % cell for cell in cells))
+            )
+        header = Markup().join(
+            Markup("<th>%s</th>") % title
+            for title in (
+                "",
+                self.env._("Treated (%(count)s)", count=lift["entrants"][0]),
+                self.env._("Hold-out (%(count)s)", count=lift["entrants"][1]),
+                self.env._("Difference"),
+                self.env._("95% confidence interval"),
+            )
+        )
+        return Markup(
+            '<table class="table table-sm"><thead><tr>%s</tr></thead><tbody>%s</tbody></table>'
+        ) % (
+            header,
+            Markup().join(rows),
+        )
 
     @api.constrains("model", "domain", "goal_domain")
     def _check_domains(self):
@@ -565,6 +630,14 @@ class MailJourney(models.Model):
         )
         action["domain"] = [("journey_id", "=", self.id)]
         action["context"] = {"pivot_row_groupby": ["step_id"]}
+        return action
+
+    def action_view_lift(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "mail_journey_automation.action_mail_journey_lift_report"
+        )
+        action["domain"] = [("journey_id", "=", self.id)]
         return action
 
     def action_view_traces(self):

@@ -20,3 +20,4 @@ from . import test_journey_ui
 from . import test_journey_approval
 from . import test_journey_salesperson
 from . import test_journey_account
+from . import test_journey_lift
