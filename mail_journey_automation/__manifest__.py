@@ -15,6 +15,7 @@
         "data/ir_cron_data.xml",
         "data/ir_actions_server_data.xml",
         "data/mail_journey_templates.xml",
+        "data/crm_lead_scoring_data.xml",
         "wizard/mail_journey_enroll_views.xml",
         "wizard/mail_journey_test_run_views.xml",
         "views/mail_journey_stage_views.xml",

@@ -68,6 +68,17 @@ class CrmLead(models.Model):
         help="Weighted opens, clicks, replies and external events, each worth half as much "
         "after every half-life (weights in Settings).",
     )
+    journey_engagement_level = fields.Selection(
+        [("cold", "Cold"), ("warm", "Warm"), ("hot", "Hot")],
+        string="Engagement Level",
+        default="cold",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="The engagement score in three levels (thresholds in Settings), a value "
+        "predictive lead scoring can learn from: add it to the lead scoring fields in the "
+        "CRM settings.",
+    )
 
     # consent, for jurisdictions that require opt-in
     journey_consent = fields.Boolean(
@@ -179,6 +190,27 @@ class CrmLead(models.Model):
             )
         )
         self.invalidate_recordset(ENGAGEMENT_FIELDS)
+        self._update_journey_engagement_level()
+
+    def _update_journey_engagement_level(self):
+        """Set the engagement level from the score, through the ORM so that
+        predictive lead scoring recomputes the probabilities that use it."""
+        thresholds = self.env["res.config.settings"]._get_journey_level_thresholds()
+
+        def level(lead):
+            score = lead.journey_engagement_score
+            return (
+                "hot"
+                if score >= thresholds["hot"]
+                else "warm"
+                if score >= thresholds["warm"]
+                else "cold"
+            )
+
+        for new_level, leads in self.grouped(level).items():
+            leads.filtered(
+                lambda lead, new_level=new_level: lead.journey_engagement_level != new_level
+            ).journey_engagement_level = new_level
 
     @api.model
     def _cron_decay_journey_scores(self):

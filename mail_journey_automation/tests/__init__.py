@@ -21,3 +21,4 @@ from . import test_journey_approval
 from . import test_journey_salesperson
 from . import test_journey_account
 from . import test_journey_lift
+from . import test_journey_lead_scoring
