@@ -79,6 +79,13 @@ class CrmLead(models.Model):
         "predictive lead scoring can learn from: add it to the lead scoring fields in the "
         "CRM settings.",
     )
+    journey_quotation_id = fields.Many2one(
+        "sale.order",
+        string="Latest Quotation",
+        compute="_compute_journey_quotation_id",
+        help="The lead's latest quotation or order not cancelled, for journey email templates "
+        "(e.g. {{ object.journey_quotation_id.name }}).",
+    )
 
     # consent, for jurisdictions that require opt-in
     journey_consent = fields.Boolean(
@@ -92,6 +99,12 @@ class CrmLead(models.Model):
     journey_consent_source = fields.Char(
         string="Consent Source", copy=False, help="Where the consent was given, e.g. a web form."
     )
+
+    @api.depends("order_ids.state", "order_ids.date_order")
+    def _compute_journey_quotation_id(self):
+        for lead in self:
+            orders = lead.order_ids.filtered(lambda order: order.state != "cancel")
+            lead.journey_quotation_id = orders.sorted("date_order", reverse=True)[:1]
 
     @api.model
     def _read_group_expand_journey_stage_ids(self, stages, domain):

@@ -25,6 +25,13 @@ INTERVAL_UNITS = [
     ("weeks", "Weeks"),
     ("months", "Months"),
 ]
+# B2B: what happened to the customer's quotation (trigger and branch condition)
+QUOTATION_SIGNALS = [
+    ("viewed_unsigned", "Quotation viewed, not signed or paid after N days"),
+    ("viewed_often", "Quotation viewed N times or more"),
+    ("expiring", "Quotation expires within N days"),
+    ("invoice_overdue", "Invoice overdue for N days or more"),
+]
 # what the journeys of a company's other contacts do when one of them acts
 ACCOUNT_POLICIES = [
     ("continue", "Continue"),
@@ -89,6 +96,7 @@ class MailJourney(models.Model):
             ("yearly", "Yearly date (anniversary)"),
             ("external", "External event"),
             ("manual", "Manual enrollment"),
+            ("quotation_signal", "Quotation signal"),
         ],
         required=True,
         default="manual",
@@ -136,6 +144,14 @@ class MailJourney(models.Model):
         copy=False,
         readonly=True,
         help="Date triggers enrolled every record whose date was reached before this moment.",
+    )
+    quotation_signal = fields.Selection(
+        QUOTATION_SIGNALS,
+        help="Enroll the orders (or the leads of the orders) that show this signal; checked "
+        "every hour.",
+    )
+    quotation_signal_number = fields.Integer(
+        string="N", default=3, help="The number of days or of views of the signal."
     )
     reentry = fields.Selection(
         [
@@ -504,6 +520,32 @@ class MailJourney(models.Model):
                         journey=journey.name,
                     )
                 )
+
+    @api.constrains("trigger", "quotation_signal", "reentry", "quotation_signal_number")
+    def _check_quotation_signal(self):
+        for journey in self.filtered(lambda journey: journey.trigger == "quotation_signal"):
+            if not journey.quotation_signal or journey.quotation_signal_number < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Journey '%(journey)s' is triggered by a quotation signal: choose the "
+                        "signal and a number of days or views (zero or more).",
+                        journey=journey.name,
+                    )
+                )
+            if journey.reentry == "not_running":
+                raise ValidationError(
+                    self.env._(
+                        "Journey '%(journey)s' is triggered by a quotation signal, which stays "
+                        "true for a while: let records enter once ever, or again only after a "
+                        "number of days.",
+                        journey=journey.name,
+                    )
+                )
+
+    @api.onchange("trigger")
+    def _onchange_trigger_quotation_signal(self):
+        if self.trigger == "quotation_signal" and self.reentry == "not_running":
+            self.reentry = "once"
 
     @api.onchange("model")
     def _onchange_model(self):
@@ -1047,6 +1089,25 @@ class MailJourney(models.Model):
     # ------------------------------------------------------------
     # CRONS
     # ------------------------------------------------------------
+
+    def _enroll_quotation_signals(self):
+        """Enroll the records showing the journeys' quotation signal (the
+        re-entry policy keeps them from entering again and again)."""
+        for journey in self:
+            domain = self.env["sale.order"]._journey_signal_domain(
+                journey.model, journey.quotation_signal, journey.quotation_signal_number
+            )
+            journey._enroll(self.env[journey.model].search(domain))
+
+    @api.model
+    def _cron_enroll_quotation_signals(self):
+        """Enroll the records showing a quotation signal, committing after
+        each journey."""
+        journeys = self.search([("state", "=", "running"), ("trigger", "=", "quotation_signal")])
+        for done, journey in enumerate(journeys, start=1):
+            journey._enroll_quotation_signals()
+            if not self.env["ir.cron"]._commit_progress(1, remaining=len(journeys) - done):
+                break
 
     @api.model
     def _cron_enroll_dates(self):

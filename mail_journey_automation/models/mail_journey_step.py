@@ -3,7 +3,7 @@ import re
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
-from .mail_journey import INTERVAL_UNITS, interval_delta
+from .mail_journey import INTERVAL_UNITS, QUOTATION_SIGNALS, interval_delta
 
 # engagement branch -> the event it waits for (on the parent email's trace)
 POSITIVE_TRIGGERS = {"opened": "open", "clicked": "click", "replied": "reply", "bounced": "bounce"}
@@ -116,6 +116,14 @@ class MailJourneyStep(models.Model):
         help="The email is prepared and waits for the salesperson, who sends it, edits then "
         "sends it, or skips it. Left undone past the deadline, it is escalated or sent as "
         "prepared, as the journey says.",
+    )
+    quotation_signal = fields.Selection(
+        QUOTATION_SIGNALS,
+        help="Only records whose quotation (an order, or an order of the lead) shows this "
+        "signal when the step is due run it; the others skip it.",
+    )
+    quotation_signal_number = fields.Integer(
+        string="N", default=3, help="The number of days or of views of the signal."
     )
     approval_hours = fields.Integer(
         string="Approval Deadline (hours)",
@@ -437,9 +445,14 @@ class MailJourneyStep(models.Model):
 
     def _get_condition(self):
         self.ensure_one()
-        return self.journey_id._eval_domain(
+        condition = self.journey_id._eval_domain(
             self.condition_domain, self.journey_id.model, self._fields["condition_domain"].string
         )
+        if self.quotation_signal:
+            condition &= self.env["sale.order"]._journey_signal_domain(
+                self.journey_id.model, self.quotation_signal, self.quotation_signal_number
+            )
+        return condition
 
     def _matches_url(self, url):
         """Whether a click on ``url`` counts for this step's click branch."""

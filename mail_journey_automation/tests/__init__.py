@@ -22,3 +22,4 @@ from . import test_journey_salesperson
 from . import test_journey_account
 from . import test_journey_lift
 from . import test_journey_lead_scoring
+from . import test_journey_quotation_signal
