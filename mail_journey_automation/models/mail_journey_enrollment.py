@@ -196,6 +196,9 @@ class MailJourneyEnrollment(models.Model):
         self.trace_ids.filtered(lambda trace: trace.state == "scheduled").write(
             {"state": "cancelled", "state_message": reason}
         )
+        self.env["mail.journey.approval"].sudo().search(
+            [("trace_id.enrollment_id", "in", self.ids)]
+        )._cancel_open(reason)
 
     def _complete_finished(self):
         """Complete the running enrollments that have no step left to run nor

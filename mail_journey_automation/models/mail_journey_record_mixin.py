@@ -114,9 +114,6 @@ class MailJourneyRecordMixin(models.AbstractModel):
         enrollments = self._get_active_journey_enrollments()
         summaries = self._journey_get_summaries()
         reason = self.env._("Taken over by %(user)s.", user=self.env.user.name)
-        self.env["mail.journey.approval"].search(
-            [("trace_id.enrollment_id", "in", enrollments.ids)]
-        )._cancel_open(reason)
         enrollments._close("exited", reason)
         unassigned = self.filtered(lambda record: not record.user_id)
         unassigned.user_id = self.env.user

@@ -154,3 +154,12 @@ class TestJourneyApproval(JourneyCommon):
         )
         self.assertEqual(approval.state, "auto_sent")
         self.assertEqual(approval.trace_id.state, "done")
+
+    def test_journey_end_cancels_open_approval(self):
+        approval = self._prepare_approval()
+        self.leads[0].with_user(self.user_sales).action_journey_take_over()
+        self.assertEqual(approval.state, "cancelled")
+        self.assertIn("Taken over", approval.note)
+        self.assertFalse(approval.activity_ids)
+        with self.assertRaises(UserError):
+            approval.with_user(self.user_sales).action_send()

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo import SUPERUSER_ID, Command
 from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from .common import NOW, JourneyCommon
 
@@ -163,3 +163,15 @@ class TestJourneyQuotationSignal(JourneyCommon):
                 quotation_signal="expiring",
                 reentry="not_running",
             )
+
+
+@tagged("post_install", "-at_install", "mail_journey")
+class TestJourneyQuotationPortal(HttpCase):
+    def test_portal_visit_counts_a_view(self):
+        customer = self.env["res.partner"].create({"name": "Ms Li", "email": "li@box.example.com"})
+        order = self.env["sale.order"].create({"partner_id": customer.id})
+        order._portal_ensure_token()
+        response = self.url_open(order.get_portal_url())
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(order.journey_view_count, 1)
+        self.assertTrue(order.journey_first_view_date)
