@@ -289,13 +289,17 @@ class MailJourneyEnrollment(models.Model):
         keys = set(self.filtered("account_key").mapped("account_key"))
         if keys:
             self._journey_apply_account_policy(
-                keys, event, set(self.mapped("lead_id").ids), set(self.mapped("res_id"))
+                keys,
+                event,
+                set(self.lead_id.ids),
+                {(enrollment.res_model, enrollment.res_id) for enrollment in self},
             )
 
     @api.model
-    def _journey_apply_account_policy(self, keys, event, lead_ids, res_ids=()):
+    def _journey_apply_account_policy(self, keys, event, lead_ids, records=()):
         """Apply the journeys' policy for ``event`` to the active enrollments
-        of the companies ``keys``, except those of ``lead_ids``/``res_ids``."""
+        of the companies ``keys``, except those of the leads ``lead_ids`` and
+        of the ``records`` ((model, id) pairs): the contact who acted."""
         policy_field = "account_reply_policy" if event == "reply" else "account_deal_policy"
         others = (
             self.sudo()
@@ -308,7 +312,7 @@ class MailJourneyEnrollment(models.Model):
             )
             .filtered(
                 lambda enrollment: enrollment.lead_id.id not in lead_ids
-                and (enrollment.res_model != "crm.lead" or enrollment.res_id not in res_ids)
+                and (enrollment.res_model, enrollment.res_id) not in records
             )
         )
         reason = (

@@ -163,3 +163,38 @@ class TestJourneyAccount(JourneyCommon):
         self.assertEqual(len(waiting), 1, "two companies, one business domain")
         self.assertIn(waiting.lead_id, self.lead_bob | lead_other)
         self.assertEqual(len(self._new_mails), 3, "gmail addresses are not capped together")
+
+    def test_reply_on_order_journey_spares_same_order(self):
+        template = self.env["mail.template"].create(
+            {
+                "name": "Order follow-up",
+                "model_id": self.env["ir.model"]._get_id("sale.order"),
+                "subject": "About {{ object.name }}",
+                "body_html": "<p>Hello</p>",
+                "use_default_to": True,
+            }
+        )
+        steps = [
+            self._email_step(template),
+            self._email_step(template, parent=0, interval_number=3),
+        ]
+        journeys = self._create_journey(
+            steps, model="sale.order", account_reply_policy="pause"
+        ) | self._create_journey(steps, model="sale.order", account_reply_policy="pause")
+        journeys.action_start()
+        order_bob, order_ann = self.env["sale.order"].create(
+            [{"partner_id": self.acme_bob.id}, {"partner_id": self.acme_ann.id}]
+        )
+        with self.mock_datetime_and_now(NOW), self.mock_mail_gateway():
+            journeys[0]._enroll(order_bob)
+            journeys[1]._enroll(order_bob | order_ann)
+            traces = self._process()
+        traces.filtered(
+            lambda trace: trace.journey_id == journeys[0] and trace.order_id == order_bob
+        )._register_reply()
+        states = {
+            (enrollment.journey_id, enrollment.order_id): enrollment.state
+            for enrollment in journeys.enrollment_ids
+        }
+        self.assertEqual(states[journeys[1], order_bob], "running", "the same contact's order")
+        self.assertEqual(states[journeys[1], order_ann], "paused", "a colleague's order")
