@@ -17,6 +17,7 @@
         "data/mail_journey_templates.xml",
         "data/mail_template_data.xml",
         "data/mail_journey_template_data.xml",
+        "data/crm_lead_scoring_data.xml",
         "wizard/mail_journey_enroll_views.xml",
         "wizard/mail_journey_test_run_views.xml",
         "views/mail_journey_stage_views.xml",
@@ -35,6 +36,8 @@
         "views/mail_journey_segment_views.xml",
         "views/mail_journey_step_variant_views.xml",
         "wizard/mail_journey_step_preview_views.xml",
+        "views/mail_journey_approval_views.xml",
+        "report/mail_journey_lift_report_views.xml",
         "views/mail_journey_menus.xml",
     ],
     "demo": [

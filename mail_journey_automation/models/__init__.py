@@ -17,3 +17,5 @@ from . import account_move
 from . import mail_journey_segment
 from . import mail_journey_step_variant
 from . import mail_journey_interest
+from . import mail_journey_approval
+from . import mail_activity

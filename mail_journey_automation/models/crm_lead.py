@@ -71,6 +71,24 @@ class CrmLead(models.Model):
         help="Weighted opens, clicks, replies and external events, each worth half as much "
         "after every half-life (weights in Settings).",
     )
+    journey_engagement_level = fields.Selection(
+        [("cold", "Cold"), ("warm", "Warm"), ("hot", "Hot")],
+        string="Engagement Level",
+        default="cold",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="The engagement score in three levels (thresholds in Settings), a value "
+        "predictive lead scoring can learn from: add it to the lead scoring fields in the "
+        "CRM settings.",
+    )
+    journey_quotation_id = fields.Many2one(
+        "sale.order",
+        string="Latest Quotation",
+        compute="_compute_journey_quotation_id",
+        help="The lead's latest quotation or order not cancelled, for journey email templates "
+        "(e.g. {{ object.journey_quotation_id.name }}).",
+    )
 
     # consent, for jurisdictions that require opt-in
     journey_consent = fields.Boolean(
@@ -116,6 +134,12 @@ class CrmLead(models.Model):
         help="What the contact is interested in (products, services, topics), "
         "for journey audiences, conditions and personalised emails.",
     )
+
+    @api.depends("order_ids.state", "order_ids.date_order")
+    def _compute_journey_quotation_id(self):
+        for lead in self:
+            orders = lead.order_ids.filtered(lambda order: order.state != "cancel")
+            lead.journey_quotation_id = orders.sorted("date_order", reverse=True)[:1]
 
     @api.model
     def _read_group_expand_journey_stage_ids(self, stages, domain):
@@ -214,6 +238,27 @@ class CrmLead(models.Model):
             )
         )
         self.invalidate_recordset(ENGAGEMENT_FIELDS)
+        self._update_journey_engagement_level()
+
+    def _update_journey_engagement_level(self):
+        """Set the engagement level from the score, through the ORM so that
+        predictive lead scoring recomputes the probabilities that use it."""
+        thresholds = self.env["res.config.settings"]._get_journey_level_thresholds()
+
+        def level(lead):
+            score = lead.journey_engagement_score
+            return (
+                "hot"
+                if score >= thresholds["hot"]
+                else "warm"
+                if score >= thresholds["warm"]
+                else "cold"
+            )
+
+        for new_level, leads in self.grouped(level).items():
+            leads.filtered(
+                lambda lead, new_level=new_level: lead.journey_engagement_level != new_level
+            ).journey_engagement_level = new_level
 
     @api.model
     def _cron_decay_journey_scores(self):
@@ -246,6 +291,23 @@ class CrmLead(models.Model):
     def _onchange_journey_consent(self):
         if self.journey_consent and not self.journey_consent_date:
             self.journey_consent_date = fields.Datetime.now()
+
+    def _handle_won_lost(self, old_status_by_lead, new_status_by_lead):
+        result = super()._handle_won_lost(old_status_by_lead, new_status_by_lead)
+        closed = self.filtered(
+            lambda lead: any(
+                new_status_by_lead.get(lead.id, {}).get(status)
+                and not old_status_by_lead.get(lead.id, {}).get(status)
+                for status in ("is_won", "is_lost")
+            )
+        )
+        if closed:
+            # B2B: the journeys of the company's other contacts follow their policy
+            keys = set(closed._journey_get_account_keys().values()) - {False}
+            self.env["mail.journey.enrollment"]._journey_apply_account_policy(
+                keys, "deal", set(closed.ids)
+            )
+        return result
 
     def _journey_consent_domain(self):
         return [("journey_consent", "=", True)]

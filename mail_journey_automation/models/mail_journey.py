@@ -3,8 +3,9 @@ from datetime import datetime, timedelta
 
 import pytz
 from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools.safe_eval import datetime as safe_datetime
@@ -39,6 +40,19 @@ MONTHS = [
     ("10", "October"),
     ("11", "November"),
     ("12", "December"),
+]
+# B2B: what happened to the customer's quotation (trigger and branch condition)
+QUOTATION_SIGNALS = [
+    ("viewed_unsigned", "Quotation viewed, not signed or paid after N days"),
+    ("viewed_often", "Quotation viewed N times or more"),
+    ("expiring", "Quotation expires within N days"),
+    ("invoice_overdue", "Invoice overdue for N days or more"),
+]
+# what the journeys of a company's other contacts do when one of them acts
+ACCOUNT_POLICIES = [
+    ("continue", "Continue"),
+    ("pause", "Pause"),
+    ("stop", "Stop"),
 ]
 
 
@@ -101,6 +115,7 @@ class MailJourney(models.Model):
             ("winback", "No order for a while (win-back)"),
             ("external", "External event"),
             ("manual", "Manual enrollment"),
+            ("quotation_signal", "Quotation signal"),
         ],
         required=True,
         default="manual",
@@ -156,6 +171,14 @@ class MailJourney(models.Model):
         copy=False,
         readonly=True,
         help="Date triggers enrolled every record whose date was reached before this moment.",
+    )
+    quotation_signal = fields.Selection(
+        QUOTATION_SIGNALS,
+        help="Enroll the orders (or the leads of the orders) that show this signal; checked "
+        "every hour.",
+    )
+    quotation_signal_number = fields.Integer(
+        string="N", default=3, help="The number of days or of views of the signal."
     )
     reentry = fields.Selection(
         [
@@ -249,6 +272,61 @@ class MailJourney(models.Model):
         help="At most this many journey emails (all journeys together) per recipient in 7 "
         "days; 0 uses the global setting. The stricter limit wins.",
     )
+    # B2B selling: the salesperson in the loop
+    approval_expiry = fields.Selection(
+        [("escalate", "Escalate to the team leader"), ("send", "Send as prepared")],
+        string="Approvals Left Undone",
+        default="escalate",
+        required=True,
+        help="What happens to an email waiting for the salesperson's approval past its "
+        "deadline: it goes to the sales team leader, or it is sent as prepared.",
+    )
+    contact_pause_hours = fields.Integer(
+        string="Pause After Personal Contact (hours)",
+        default=72,
+        help="When the salesperson emails the customer from the chatter or logs a call or "
+        "meeting, the record's enrollments in this journey pause this long, so that no "
+        "automated email lands on top of a personal one. 0: no pause.",
+    )
+    handoff_notify_leader = fields.Boolean(
+        string="Notify Team Leader of Overdue Hand-offs",
+        help="Activities created by this journey and left undone past their deadline are "
+        "reported to the sales team leader, once, as an activity of their own.",
+    )
+    # B2B selling: coordination of the contacts of one company
+    account_reply_policy = fields.Selection(
+        ACCOUNT_POLICIES,
+        string="When a Colleague Replies",
+        default="continue",
+        required=True,
+        help="What this journey does with a contact when another contact of the same "
+        "company (commercial entity, else business email domain) replies to a journey email.",
+    )
+    account_deal_policy = fields.Selection(
+        ACCOUNT_POLICIES,
+        string="When a Deal of the Company Is Won or Lost",
+        default="continue",
+        required=True,
+        help="What this journey does with a contact when an opportunity of the same "
+        "company is won or lost.",
+    )
+    cap_account_week = fields.Integer(
+        string="Max Emails per Company per Week",
+        help="At most this many journey emails (all journeys together) to the contacts of one "
+        "company in 7 days; 0: no limit. Emails over the limit wait for a free slot.",
+    )
+    cap_domain_week = fields.Integer(
+        string="Max Emails per Email Domain per Week",
+        help="At most this many journey emails (all journeys together) to the addresses of one "
+        "business email domain in 7 days (free-mail domains excepted); 0: no limit.",
+    )
+    # B2B selling: measured lift
+    holdout_percent = fields.Integer(
+        string="Hold-out Share (%)",
+        help="This share of the entrants, chosen deterministically from the record, goes "
+        "through the journey without receiving its emails: the lift report compares them "
+        "with the others. 0: everyone is mailed.",
+    )
     # content
     # steps are copied by copy(), which keeps their tree
     step_ids = fields.One2many("mail.journey.step", "journey_id", string="Steps")
@@ -272,6 +350,12 @@ class MailJourney(models.Model):
         help="Untaxed amount of the orders confirmed by enrolled customers after they entered.",
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
+    lift_summary = fields.Html(
+        string="Measured Lift",
+        compute="_compute_lift_summary",
+        sanitize=False,
+        help="Treated entrants against the hold-out group, with 95% confidence intervals.",
+    )
 
     _check_reentry_days = models.Constraint(
         "CHECK(reentry_days >= 0)", "The re-entry delay cannot be negative."
@@ -283,6 +367,12 @@ class MailJourney(models.Model):
     _check_caps = models.Constraint(
         "CHECK(cap_day >= 0 AND cap_week >= 0 AND max_per_hour >= 0)",
         "Email limits cannot be negative.",
+    )
+    _check_b2b_limits = models.Constraint(
+        "CHECK(contact_pause_hours >= 0 AND cap_account_week >= 0 AND cap_domain_week >= 0 "
+        "AND holdout_percent >= 0 AND holdout_percent <= 50)",
+        "Pauses and company limits cannot be negative, and the hold-out share is between "
+        "0 and 50%.",
     )
     _check_engagement_days = models.Constraint(
         "CHECK(engagement_days >= 0)", "The engagement wait cannot be negative."
@@ -342,6 +432,64 @@ class MailJourney(models.Model):
             for rate, value in zip(rates, row, strict=False):
                 journey[rate] = value
             journey.revenue = row[-1]
+
+    def _compute_lift_summary(self):
+        with_holdout = self.filtered("holdout_percent")
+        (self - with_holdout).lift_summary = False
+        if not with_holdout:
+            return
+        lifts = self.env["mail.journey.lift.report"]._get_lift(with_holdout)
+        for journey in with_holdout:
+            journey.lift_summary = journey._render_lift(lifts[journey])
+
+    def _render_lift(self, lift):
+        """The lift as an HTML table: treated, hold-out, difference and its
+        95% confidence interval per metric."""
+        self.ensure_one()
+
+        def percent(value):
+            return f"{value * 100:.1f}%"
+
+        def money(value):
+            return tools.format_amount(self.env, value, self.currency_id)
+
+        rows = []
+        for label, key, fmt in (
+            (self.env._("Conversion"), "conversion", percent),
+            (self.env._("Quotation-to-order rate"), "quotation_order", percent),
+            (self.env._("Revenue per entrant"), "revenue_per_entrant", money),
+        ):
+            values = lift[key]
+            cells = (
+                [
+                    fmt(values[0]),
+                    fmt(values[1]),
+                    fmt(values[2]),
+                    f"{fmt(values[3])} … {fmt(values[4])}",
+                ]
+                if values
+                else [self.env._("Not enough entrants yet")] * 4
+            )
+            rows.append(
+                Markup("<tr><td>%s</td>%s</tr>")
+                % (label, Markup().join(Markup("<td>%s</td>") % cell for cell in cells))
+            )
+        header = Markup().join(
+            Markup("<th>%s</th>") % title
+            for title in (
+                "",
+                self.env._("Treated (%(count)s)", count=lift["entrants"][0]),
+                self.env._("Hold-out (%(count)s)", count=lift["entrants"][1]),
+                self.env._("Difference"),
+                self.env._("95% confidence interval"),
+            )
+        )
+        return Markup(
+            '<table class="table table-sm"><thead><tr>%s</tr></thead><tbody>%s</tbody></table>'
+        ) % (
+            header,
+            Markup().join(rows),
+        )
 
     @api.constrains("model", "domain", "goal_domain")
     def _check_domains(self):
@@ -438,6 +586,32 @@ class MailJourney(models.Model):
                         journey=journey.name,
                     )
                 )
+
+    @api.constrains("trigger", "quotation_signal", "reentry", "quotation_signal_number")
+    def _check_quotation_signal(self):
+        for journey in self.filtered(lambda journey: journey.trigger == "quotation_signal"):
+            if not journey.quotation_signal or journey.quotation_signal_number < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Journey '%(journey)s' is triggered by a quotation signal: choose the "
+                        "signal and a number of days or views (zero or more).",
+                        journey=journey.name,
+                    )
+                )
+            if journey.reentry == "not_running":
+                raise ValidationError(
+                    self.env._(
+                        "Journey '%(journey)s' is triggered by a quotation signal, which stays "
+                        "true for a while: let records enter once ever, or again only after a "
+                        "number of days.",
+                        journey=journey.name,
+                    )
+                )
+
+    @api.onchange("trigger")
+    def _onchange_trigger_quotation_signal(self):
+        if self.trigger == "quotation_signal" and self.reentry == "not_running":
+            self.reentry = "once"
 
     @api.onchange("model")
     def _onchange_model(self):
@@ -569,6 +743,14 @@ class MailJourney(models.Model):
         )
         action["domain"] = [("journey_id", "=", self.id)]
         action["context"] = {"pivot_row_groupby": ["step_id"]}
+        return action
+
+    def action_view_lift(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "mail_journey_automation.action_mail_journey_lift_report"
+        )
+        action["domain"] = [("journey_id", "=", self.id)]
         return action
 
     def action_view_traces(self):
@@ -1040,6 +1222,25 @@ class MailJourney(models.Model):
     # ------------------------------------------------------------
     # CRONS
     # ------------------------------------------------------------
+
+    def _enroll_quotation_signals(self):
+        """Enroll the records showing the journeys' quotation signal (the
+        re-entry policy keeps them from entering again and again)."""
+        for journey in self:
+            domain = self.env["sale.order"]._journey_signal_domain(
+                journey.model, journey.quotation_signal, journey.quotation_signal_number
+            )
+            journey._enroll(self.env[journey.model].search(domain))
+
+    @api.model
+    def _cron_enroll_quotation_signals(self):
+        """Enroll the records showing a quotation signal, committing after
+        each journey."""
+        journeys = self.search([("state", "=", "running"), ("trigger", "=", "quotation_signal")])
+        for done, journey in enumerate(journeys, start=1):
+            journey._enroll_quotation_signals()
+            if not self.env["ir.cron"]._commit_progress(1, remaining=len(journeys) - done):
+                break
 
     @api.model
     def _cron_enroll_dates(self):

@@ -1,9 +1,14 @@
+import hashlib
+from collections import defaultdict
+from datetime import timedelta
+
 from dateutil.relativedelta import relativedelta
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
+from odoo.tools import SQL
 
 from .mail_journey import ACTIVE_STATES
-from .mail_journey_step import POSITIVE_TRIGGERS
+from .mail_journey_step import NEGATIVE_TRIGGERS, POSITIVE_TRIGGERS
 
 WAITING_TRIGGERS = {*POSITIVE_TRIGGERS, "event"}
 
@@ -56,6 +61,28 @@ class MailJourneyEnrollment(models.Model):
         string="Next Step On", compute="_compute_next_trace", store=True
     )
     next_step_id = fields.Many2one("mail.journey.step", compute="_compute_next_trace", store=True)
+    pause_until = fields.Datetime(
+        string="Paused Until",
+        readonly=True,
+        help="A pause after a personal contact of the salesperson, or a colleague's reply, "
+        "ends at this date; a manual pause has none.",
+    )
+    pause_reason = fields.Char(readonly=True)
+    # B2B selling: the company the record belongs to, and the measured lift
+    account_key = fields.Char(
+        string="Company Key",
+        compute="_compute_account_key",
+        store=True,
+        index="btree_not_null",
+        help="The company the contact belongs to when it entered: its commercial entity, "
+        "else its business email domain (free-mail addresses have none).",
+    )
+    is_holdout = fields.Boolean(
+        string="Hold-out",
+        compute="_compute_is_holdout",
+        store=True,
+        help="In the journey's control group: goes through the journey without its emails.",
+    )
 
     _unique_running = models.UniqueIndex(
         "(journey_id, res_id) WHERE state IN ('running', 'paused')",
@@ -66,6 +93,22 @@ class MailJourneyEnrollment(models.Model):
     def _compute_user_id(self):
         for enrollment in self:
             enrollment.user_id = enrollment.order_id.user_id or enrollment.lead_id.user_id
+
+    @api.depends("res_model", "res_id")
+    def _compute_account_key(self):
+        for model, enrollments in self.grouped("res_model").items():
+            keys = enrollments._get_records()._journey_get_account_keys() if model else {}
+            for enrollment in enrollments:
+                enrollment.account_key = keys.get(enrollment.res_id, False)
+
+    @api.depends("journey_id", "res_model", "res_id")
+    def _compute_is_holdout(self):
+        """Deterministic: the same record always falls in the same group of
+        a journey, whatever the order or the time it enters. The share is
+        read when the record enters; changing it later moves nobody."""
+        for enrollment in self:
+            share = enrollment.journey_id.holdout_percent
+            enrollment.is_holdout = bool(share) and enrollment._get_holdout_bucket() < share
 
     @api.depends("trace_ids.state", "trace_ids.schedule_date")
     def _compute_next_trace(self):
@@ -98,13 +141,15 @@ class MailJourneyEnrollment(models.Model):
 
     def action_pause(self):
         """Hold the pending steps of these enrollments until they resume."""
-        self.filtered(lambda enrollment: enrollment.state == "running").state = "paused"
+        self.filtered(lambda enrollment: enrollment.state == "running").write(
+            {"state": "paused", "pause_until": False, "pause_reason": False}
+        )
         return True
 
     def action_resume(self):
         """Resume paused enrollments: their overdue steps become due now."""
         paused = self.filtered(lambda enrollment: enrollment.state == "paused")
-        paused.state = "running"
+        paused.write({"state": "running", "pause_until": False, "pause_reason": False})
         paused.trace_ids._reschedule_overdue()
         return True
 
@@ -151,6 +196,9 @@ class MailJourneyEnrollment(models.Model):
         self.trace_ids.filtered(lambda trace: trace.state == "scheduled").write(
             {"state": "cancelled", "state_message": reason}
         )
+        self.env["mail.journey.approval"].sudo().search(
+            [("trace_id.enrollment_id", "in", self.ids)]
+        )._cancel_open(reason)
 
     def _complete_finished(self):
         """Complete the running enrollments that have no step left to run nor
@@ -188,3 +236,195 @@ class MailJourneyEnrollment(models.Model):
         return self.search(
             [("state", "=", "running"), ("next_trace_date", "=", False)]
         )._complete_finished()
+
+    # ------------------------------------------------------------
+    # B2B SELLING
+    # ------------------------------------------------------------
+
+    def _get_holdout_bucket(self):
+        """A number in [0, 100) drawn from the journey and the record."""
+        self.ensure_one()
+        seed = f"{self.journey_id.id}:{self.res_model}:{self.res_id}".encode()
+        return int(hashlib.sha256(seed).hexdigest()[:8], 16) % 100
+
+    @api.model
+    def _journey_skip_hold_out(self, traces):
+        """Engine hook for the due traces of an email step: the traces of
+        hold-out enrollments are skipped, and their journey goes on as if
+        the email had been sent and left unread. Return the other traces."""
+        held = traces.filtered(lambda trace: trace.enrollment_id.is_holdout)
+        held._finish("skipped", self.env._("Hold-out: this record gets no journey email."))
+        held._schedule_children(("parent", *NEGATIVE_TRIGGERS))
+        return traces - held
+
+    def _journey_pause_for(self, hours, reason):
+        """Pause the active enrollments of ``self`` for ``hours`` (extending a
+        timed pause, never shortening it; manual pauses stay manual)."""
+        until = fields.Datetime.now() + timedelta(hours=hours)
+        to_pause = self.filtered(
+            lambda enrollment: enrollment.state == "running"
+            or (enrollment.state == "paused" and enrollment.pause_until)
+        ).filtered(lambda enrollment: not enrollment.pause_until or enrollment.pause_until < until)
+        if not to_pause:
+            return to_pause
+        to_pause.write({"state": "paused", "pause_until": until, "pause_reason": reason})
+        self.env.ref("mail_journey_automation.ir_cron_mail_journey_resume")._trigger(until)
+        return to_pause
+
+    def _journey_pause_on_contact(self, reason):
+        """The salesperson contacted the customer personally: pause the
+        enrollments for their journey's contact pause."""
+        paused = self.browse()
+        for hours, enrollments in self.grouped(
+            lambda enrollment: enrollment.journey_id.contact_pause_hours
+        ).items():
+            if hours:
+                paused |= enrollments._journey_pause_for(hours, reason)
+        return paused
+
+    def _journey_coordinate_account(self, event):
+        """One contact of a company acted (``event``: "reply" or "deal"):
+        the active enrollments of the company's other contacts continue,
+        pause or stop, as their journey says."""
+        keys = set(self.filtered("account_key").mapped("account_key"))
+        if keys:
+            self._journey_apply_account_policy(
+                keys,
+                event,
+                set(self.lead_id.ids),
+                {(enrollment.res_model, enrollment.res_id) for enrollment in self},
+            )
+
+    @api.model
+    def _journey_apply_account_policy(self, keys, event, lead_ids, records=()):
+        """Apply the journeys' policy for ``event`` to the active enrollments
+        of the companies ``keys``, except those of the leads ``lead_ids`` and
+        of the ``records`` ((model, id) pairs): the contact who acted."""
+        policy_field = "account_reply_policy" if event == "reply" else "account_deal_policy"
+        others = (
+            self.sudo()
+            .search(
+                [
+                    ("account_key", "in", list(keys)),
+                    ("state", "in", ACTIVE_STATES),
+                    ("journey_id." + policy_field, "in", ("pause", "stop")),
+                ]
+            )
+            .filtered(
+                lambda enrollment: enrollment.lead_id.id not in lead_ids
+                and (enrollment.res_model, enrollment.res_id) not in records
+            )
+        )
+        reason = (
+            self.env._("A colleague at the same company replied.")
+            if event == "reply"
+            else self.env._("A deal of the same company was won or lost.")
+        )
+        by_policy = others.grouped(lambda enrollment: enrollment.journey_id[policy_field])
+        by_policy.get("stop", self.browse())._close("exited", reason)
+        to_pause = by_policy.get("pause", self.browse())
+        for hours, enrollments in to_pause.grouped(
+            lambda enrollment: enrollment.journey_id.contact_pause_hours
+        ).items():
+            if hours:
+                enrollments._journey_pause_for(hours, reason)
+            else:
+                enrollments.filtered(lambda enrollment: enrollment.state == "running").write(
+                    {"state": "paused", "pause_reason": reason}
+                )
+
+    @api.model
+    def _journey_postpone_for_account_caps(self, traces, step):
+        """Engine hook for the due traces of an email step: move the traces
+        that would exceed the journey's weekly limit per company or per email
+        domain to the next free slot; return the others."""
+        journey = step.journey_id
+        if not traces or not (journey.cap_account_week or journey.cap_domain_week):
+            return traces
+        now = fields.Datetime.now()
+        since = now - timedelta(days=7)
+        emails = traces.enrollment_id._get_records()._journey_get_emails()
+        free_domains = self.env["mail.journey.record.mixin"]._journey_get_free_mail_domains()
+        domains = {
+            trace.id: domain
+            for trace in traces
+            if (domain := (emails.get(trace.res_id) or "").rpartition("@")[2])
+            and domain not in free_domains
+        }
+        history = self._journey_get_account_history(
+            {trace.enrollment_id.account_key for trace in traces} - {False},
+            set(domains.values()),
+            since,
+        )
+        limits = {"account": journey.cap_account_week, "domain": journey.cap_domain_week}
+        postponed = defaultdict(lambda: traces.browse())
+        for trace in traces:
+            scopes = {
+                "account": trace.enrollment_id.account_key,
+                "domain": domains.get(trace.id),
+            }
+            waits = [
+                sent[-limits[scope]] + timedelta(days=7)
+                for scope, key in scopes.items()
+                if key and limits[scope] and len(sent := history[scope, key]) >= limits[scope]
+            ]
+            if waits:
+                postponed[max(waits)] |= trace
+            else:
+                for scope, key in scopes.items():
+                    history[scope, key].append(now)  # later traces of this batch count it
+        reason = self.env._(
+            "Weekly limit of emails to this company reached: waits for a free slot."
+        )
+        for date, delayed in postponed.items():
+            delayed.write({"schedule_date": date, "state_message": reason})
+        delayed = traces.browse().union(*postponed.values())
+        delayed._trigger_execution()
+        return traces - delayed
+
+    @api.model
+    def _journey_get_account_history(self, keys, domains, since):
+        """{(scope, key): sorted dates} of the journey emails sent since
+        ``since`` to the companies ``keys`` and the email ``domains``."""
+        history = defaultdict(list)
+        if not keys and not domains:
+            return history
+        self.env["mail.journey.trace"].flush_model()
+        self.flush_model(["account_key"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT enrollment.account_key,
+                       SPLIT_PART(trace.email, '@', 2),
+                       trace.date_done
+                  FROM mail_journey_trace trace
+                  JOIN mail_journey_enrollment enrollment ON enrollment.id = trace.enrollment_id
+                 WHERE trace.step_action = 'email'
+                   AND trace.state = 'done'
+                   AND trace.date_done > %(since)s
+                   AND (enrollment.account_key = ANY(%(keys)s)
+                        OR SPLIT_PART(trace.email, '@', 2) = ANY(%(domains)s))
+              ORDER BY trace.date_done
+                """,
+                since=since,
+                keys=list(keys),
+                domains=list(domains),
+            )
+        )
+        for account_key, domain, date in self.env.cr.fetchall():
+            if account_key in keys:
+                history["account", account_key].append(date)
+            if domain in domains:
+                history["domain", domain].append(date)
+        return history
+
+    @api.model
+    def _cron_resume_paused(self):
+        """Resume the enrollments whose timed pause is over."""
+        enrollments = self.search(
+            [("state", "=", "paused"), ("pause_until", "<=", fields.Datetime.now())]
+        )
+        for batch in tools.split_every(500, enrollments.ids, self.browse):
+            batch.action_resume()
+            if not self.env["ir.cron"]._commit_progress(len(batch)):
+                break

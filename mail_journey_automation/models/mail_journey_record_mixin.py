@@ -1,6 +1,39 @@
-from odoo import api, fields, models
+from markupsafe import Markup
+
+from odoo import api, fields, models, tools
 
 from .mail_journey import ACTIVE_STATES
+
+# free-mail providers: their addresses tell nothing about the contact's company
+FREE_MAIL_DOMAINS = {
+    "126.com",
+    "139.com",
+    "163.com",
+    "aol.com",
+    "foxmail.com",
+    "gmail.com",
+    "gmx.de",
+    "gmx.net",
+    "googlemail.com",
+    "hotmail.com",
+    "icloud.com",
+    "live.com",
+    "mail.ru",
+    "me.com",
+    "msn.com",
+    "naver.com",
+    "outlook.com",
+    "proton.me",
+    "protonmail.com",
+    "qq.com",
+    "sina.com",
+    "sohu.com",
+    "web.de",
+    "yahoo.com",
+    "yandex.ru",
+    "ymail.com",
+}
+FREE_MAIL_PARAM = "mail_journey.free_mail_domains"
 
 
 class MailJourneyRecordMixin(models.AbstractModel):
@@ -73,6 +106,79 @@ class MailJourneyRecordMixin(models.AbstractModel):
     def action_journey_resume(self):
         self._get_active_journey_enrollments().action_resume()
         return True
+
+    def action_journey_take_over(self):
+        """The salesperson takes the records over: their journeys stop, and
+        a to-do for the salesperson sums up what was sent and what the
+        customer did."""
+        enrollments = self._get_active_journey_enrollments()
+        summaries = self._journey_get_summaries()
+        reason = self.env._("Taken over by %(user)s.", user=self.env.user.name)
+        enrollments._close("exited", reason)
+        unassigned = self.filtered(lambda record: not record.user_id)
+        unassigned.user_id = self.env.user
+        activity_type = self.env.ref("mail.mail_activity_data_todo")
+        model_id = self.env["ir.model"]._get_id(self._name)
+        self.env["mail.activity"].create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": record.id,
+                    "activity_type_id": activity_type.id,
+                    "summary": self.env._("Follow up personally (journeys stopped)"),
+                    "note": summaries[record.id],
+                    "date_deadline": fields.Date.context_today(self),
+                    "user_id": record.user_id.id,
+                }
+                for record in self
+            ]
+        )
+        return True
+
+    def _journey_get_summaries(self):
+        """{record id: HTML}: the journey emails sent to each record, and
+        what the customer did with them."""
+        traces = self.env["mail.journey.trace"].search(
+            [
+                ("res_model", "=", self._name),
+                ("res_id", "in", self.ids),
+                ("step_action", "=", "email"),
+                ("state", "=", "done"),
+            ],
+            order="date_done",
+        )
+        by_record = traces.grouped("res_id")
+        summaries = {}
+        for record in self:
+            lines = []
+            for trace in by_record.get(record.id, traces.browse()):
+                did = [
+                    label
+                    for date, label in (
+                        (trace.open_datetime, self.env._("opened")),
+                        (trace.click_datetime, self.env._("clicked")),
+                        (trace.reply_datetime, self.env._("replied")),
+                        (trace.bounce_datetime, self.env._("bounced")),
+                    )
+                    if date
+                ]
+                lines.append(
+                    self.env._(
+                        "%(date)s, %(journey)s: '%(subject)s' (%(outcome)s)",
+                        date=tools.format_datetime(self.env, trace.date_done),
+                        journey=trace.journey_id.name,
+                        subject=trace.subject or trace.step_id.name,
+                        outcome=", ".join(did) or self.env._("no reaction"),
+                    )
+                )
+            header = self.env._("Journey emails sent before the take-over:")
+            summaries[record.id] = (
+                Markup("<p>%s</p><ul>%s</ul>")
+                % (header, Markup().join(Markup("<li>%s</li>") % line for line in lines))
+                if lines
+                else Markup("<p>%s</p>") % self.env._("No journey email was sent.")
+            )
+        return summaries
 
     def _get_active_journey_enrollments(self):
         return self.env["mail.journey.enrollment"].search(
@@ -185,3 +291,45 @@ class MailJourneyRecordMixin(models.AbstractModel):
     @api.model
     def _journey_fallback(self, fallback, default):
         return default if fallback is None else fallback
+
+    def _journey_get_team_leaders(self):
+        """Return {record id: res.users}: the leader of the record's sales team."""
+        return {record.id: record.team_id.user_id for record in self if record.team_id.user_id}
+
+    @api.model
+    def _journey_get_free_mail_domains(self):
+        """The free-mail domains: the built-in list and the system parameter's."""
+        extra = self.env["ir.config_parameter"].sudo().get_param(FREE_MAIL_PARAM, "")
+        return FREE_MAIL_DOMAINS | {
+            domain.strip().lower() for domain in extra.split(",") if domain.strip()
+        }
+
+    def _journey_get_account_keys(self):
+        """Return {record id: key of the customer's company or False}: its
+        commercial entity when that is a company, else its business email
+        domain; free-mail addresses belong to no company."""
+        free_domains = self._journey_get_free_mail_domains()
+        emails = self._journey_get_emails()
+        keys = {}
+        for record in self:
+            company = record.partner_id.commercial_partner_id
+            domain = (emails.get(record.id) or "").rpartition("@")[2]
+            if company.is_company:
+                keys[record.id] = f"partner-{company.id}"
+            elif domain and domain not in free_domains:
+                keys[record.id] = f"domain-{domain}"
+            else:
+                keys[record.id] = False
+        return keys
+
+    def _journey_get_contact_enrollments(self):
+        """The active enrollments of the records (for a lead, also those of
+        its orders)."""
+        domain = [("res_model", "=", self._name), ("res_id", "in", self.ids)]
+        if self._name == "crm.lead":
+            domain = ["|", ("lead_id", "in", self.ids), *domain]
+        return (
+            self.env["mail.journey.enrollment"]
+            .sudo()
+            .search([("state", "in", ACTIVE_STATES), *domain])
+        )

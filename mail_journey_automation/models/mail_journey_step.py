@@ -7,7 +7,7 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.fields import Domain
 
-from .mail_journey import INTERVAL_UNITS, interval_delta
+from .mail_journey import INTERVAL_UNITS, QUOTATION_SIGNALS, interval_delta
 from .mail_journey_step_variant import (
     AB_METRICS,
     SIGNIFICANCE_LEVEL,
@@ -128,6 +128,26 @@ class MailJourneyStep(models.Model):
         ondelete="restrict",
     )
     stage_id = fields.Many2one("mail.journey.stage", string="Set Journey Stage")
+    # salesperson in the loop
+    approval_required = fields.Boolean(
+        string="Salesperson Approves",
+        help="The email is prepared and waits for the salesperson, who sends it, edits then "
+        "sends it, or skips it. Left undone past the deadline, it is escalated or sent as "
+        "prepared, as the journey says.",
+    )
+    quotation_signal = fields.Selection(
+        QUOTATION_SIGNALS,
+        help="Only records whose quotation (an order, or an order of the lead) shows this "
+        "signal when the step is due run it; the others skip it.",
+    )
+    quotation_signal_number = fields.Integer(
+        string="N", default=3, help="The number of days or of views of the signal."
+    )
+    approval_hours = fields.Integer(
+        string="Approval Deadline (hours)",
+        default=24,
+        help="How long the salesperson (then the team leader) has to decide.",
+    )
     description = fields.Char(compute="_compute_description")
     content_warnings = fields.Text(
         compute="_compute_content_warnings",
@@ -219,6 +239,9 @@ class MailJourneyStep(models.Model):
         "CHECK(ab_size_share > 0 AND ab_size_share <= 100 AND ab_size_count > 0"
         " AND ab_end_count > 0 AND ab_min_sample > 0)",
         "The A/B test needs a share between 0 and 100%, and positive numbers of emails.",
+    )
+    _check_approval_hours = models.Constraint(
+        "CHECK(approval_hours > 0)", "An approval deadline must be at least one hour."
     )
 
     @api.depends("sequence", "parent_id.tree_path")
@@ -573,6 +596,10 @@ class MailJourneyStep(models.Model):
         )
         if self.segment_id:
             condition = Domain.AND([condition, self.segment_id._get_domain()])
+        if self.quotation_signal:
+            condition &= self.env["sale.order"]._journey_signal_domain(
+                self.journey_id.model, self.quotation_signal, self.quotation_signal_number
+            )
         return condition
 
     def _matches_url(self, url):

@@ -291,6 +291,12 @@ class MailJourneyTrace(models.Model):
             unmatched = traces.filtered(lambda trace: trace.res_id not in matching)
             unmatched._finish("skipped", self.env._("The condition of the step is not met."))
             traces -= unmatched
+        if traces and step.action == "email":
+            # B2B selling: hold-out group, salesperson approval, caps per company
+            Enrollment = self.env["mail.journey.enrollment"]
+            traces = Enrollment._journey_skip_hold_out(traces)
+            traces = self.env["mail.journey.approval"]._journey_hold_for_approval(traces, step)
+            traces = Enrollment._journey_postpone_for_account_caps(traces, step)
         if not traces:
             return
         failed = getattr(traces, f"_action_{step.action}")(step) or {}
@@ -431,9 +437,11 @@ class MailJourneyTrace(models.Model):
         postponed._trigger_execution()
         return {("scheduled", message): postponed}
 
-    def _send_email(self, step, emails, template=None):
+    def _send_email(self, step, emails, template=None, content=None):
         """Render and queue the step's email for the traces of ``self`` in
-        one batch, through Odoo's mail composer (mass mail, log kept)."""
+        one batch, through Odoo's mail composer (mass mail, log kept);
+        ``template`` (a variant's) replaces the step's, ``content`` (subject,
+        body) the template's, e.g. once edited by the salesperson."""
         journey = step.journey_id
         composer = (
             self.env["mail.compose.message"]
@@ -453,6 +461,7 @@ class MailJourneyTrace(models.Model):
                     "force_send": False,
                     "mail_server_id": journey.mail_server_id.id,
                     "use_exclusion_list": False,
+                    **(content or {}),
                 }
             )
         )
@@ -576,6 +585,7 @@ class MailJourneyTrace(models.Model):
                     "note": (step.activity_note or Markup()) + trace._get_activity_origin(),
                     "date_deadline": deadline,
                     "user_id": (users.get(trace.res_id) or step.journey_id.create_uid).id,
+                    "journey_trace_id": trace.id,
                 }
                 for trace in self
             ]
@@ -749,6 +759,7 @@ class MailJourneyTrace(models.Model):
         unopened.write({"open_datetime": now, "last_open_datetime": now, "open_count": 1})
         unopened._on_engagement("opened")
         new._on_engagement("replied")
+        new.enrollment_id._journey_coordinate_account("reply")
         for journey, traces in new.grouped("journey_id").items():
             running = traces.enrollment_id.filtered(lambda e: e.state in ACTIVE_STATES)
             if journey.reply_stage_id:

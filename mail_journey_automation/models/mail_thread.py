@@ -2,6 +2,8 @@ import re
 
 from odoo import api, models, tools
 
+from .mail_journey import JOURNEY_MODELS
+
 # Answers written by machines: they never count as a customer's reply.
 AUTO_REPLY_SUBJECT = re.compile(
     r"^\s*(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|"
@@ -59,4 +61,34 @@ class MailThread(models.AbstractModel):
             return "delivery report"
         if AUTO_REPLY_SUBJECT.search(message_dict.get("subject") or ""):
             return "out-of-office subject"
+        return False
+
+    def _message_post_after_hook(self, message, msg_values):
+        result = super()._message_post_after_hook(message, msg_values)
+        if reason := self._journey_personal_contact_reason(message):
+            # the salesperson may not manage journeys: pausing is the journey's rule
+            self._journey_get_contact_enrollments()._journey_pause_on_contact(reason)
+        return result
+
+    def _journey_personal_contact_reason(self, message):
+        """Why ``message`` is a personal contact of the salesperson with the
+        customer (an email from the chatter, a call or meeting logged), or
+        False."""
+        if self._name not in dict(JOURNEY_MODELS):
+            return False
+        if self.env.context.get("mail_journey_trace_ids"):
+            return False
+        internal_author = any(not user.share for user in message.author_id.user_ids)
+        if not internal_author:
+            return False
+        if message.message_type == "comment" and message.subtype_id == self.env.ref(
+            "mail.mt_comment"
+        ):
+            return self.env._("%(user)s emailed the customer.", user=message.author_id.name)
+        if message.mail_activity_type_id.category in ("phonecall", "meeting"):
+            return self.env._(
+                "%(user)s logged a %(activity)s.",
+                user=message.author_id.name,
+                activity=message.mail_activity_type_id.name,
+            )
         return False

@@ -9,6 +9,8 @@ SCORE_WEIGHTS = {
     "unsubscribe": -10,
 }
 SCORE_HALF_LIFE = 30
+# engagement levels offered to predictive lead scoring: score thresholds
+LEVEL_THRESHOLDS = {"warm": 5, "hot": 20}
 
 
 class ResConfigSettings(models.TransientModel):
@@ -50,6 +52,16 @@ class ResConfigSettings(models.TransientModel):
         default=SCORE_HALF_LIFE,
         help="An engagement counts half as much after this many days.",
     )
+    journey_level_warm = fields.Float(
+        string="Warm From Score",
+        config_parameter="mail_journey.level_warm",
+        default=LEVEL_THRESHOLDS["warm"],
+    )
+    journey_level_hot = fields.Float(
+        string="Hot From Score",
+        config_parameter="mail_journey.level_hot",
+        default=LEVEL_THRESHOLDS["hot"],
+    )
 
     journey_cap_day = fields.Integer(
         string="Max Journey Emails per Day",
@@ -77,6 +89,15 @@ class ResConfigSettings(models.TransientModel):
     def action_journey_event_token_generate(self):
         self.company_id.action_journey_event_token_generate()
         return {"type": "ir.actions.client", "tag": "reload"}
+
+    @api.model
+    def _get_journey_level_thresholds(self):
+        """Return the scores from which a lead is warm and hot."""
+        get_param = self.env["ir.config_parameter"].sudo().get_param
+        return {
+            level: float(get_param(f"mail_journey.level_{level}", default))
+            for level, default in LEVEL_THRESHOLDS.items()
+        }
 
     @api.model
     def _get_journey_score_weights(self):

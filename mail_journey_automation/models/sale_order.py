@@ -1,5 +1,10 @@
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
+from odoo.fields import Domain
 from odoo.tools import SQL
+
+OPEN_QUOTATION_STATES = ("draft", "sent")
 
 
 class SaleOrder(models.Model):
@@ -26,6 +31,17 @@ class SaleOrder(models.Model):
         copy=False,
         help="The carrier's tracking page of the shipment, shown in shipping emails.",
     )
+
+    # B2B: how the customer looked at the quotation in the portal
+    journey_view_count = fields.Integer(
+        string="Portal Views",
+        readonly=True,
+        copy=False,
+        help="Days the customer opened the quotation in the portal (Odoo logs one view per "
+        "visitor and day).",
+    )
+    journey_first_view_date = fields.Datetime(string="First Viewed On", readonly=True, copy=False)
+    journey_last_view_date = fields.Datetime(string="Last Viewed On", readonly=True, copy=False)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -143,3 +159,54 @@ class SaleOrder(models.Model):
 
     def _journey_get_orders(self):
         return self.filtered(lambda order: order.state != "cancel")
+
+    def _message_post_after_hook(self, message, msg_values):
+        result = super()._message_post_after_hook(message, msg_values)
+        # the portal logs "Quotation viewed by customer" with this subtype
+        if message.subtype_id == self.env.ref("sale.mt_order_viewed", raise_if_not_found=False):
+            self._journey_register_view()
+        return result
+
+    def _journey_register_view(self):
+        self.ensure_one()  # message_post works on one order
+        now = fields.Datetime.now()
+        self.write(
+            {
+                "journey_view_count": self.journey_view_count + 1,
+                "journey_first_view_date": self.journey_first_view_date or now,
+                "journey_last_view_date": now,
+            }
+        )
+
+    @api.model
+    def _journey_signal_domain(self, model, signal, number):
+        """The domain of the records of ``model`` (orders, or leads through
+        their orders) whose quotation shows ``signal`` now (``number``: days
+        or views)."""
+        now = fields.Datetime.now()
+        today = fields.Date.context_today(self)
+        open_quotation = Domain("state", "in", OPEN_QUOTATION_STATES)
+        if signal == "viewed_unsigned":
+            orders = open_quotation & Domain(
+                "journey_first_view_date", "<=", now - relativedelta(days=number)
+            )
+        elif signal == "viewed_often":
+            orders = open_quotation & Domain("journey_view_count", ">=", max(number, 1))
+        elif signal == "expiring":
+            orders = (
+                open_quotation
+                & Domain("validity_date", ">=", today)
+                & Domain("validity_date", "<=", today + relativedelta(days=number))
+            )
+        elif signal == "invoice_overdue":
+            orders = Domain(
+                "invoice_ids",
+                "any",
+                Domain("move_type", "=", "out_invoice")
+                & Domain("state", "=", "posted")
+                & Domain("payment_state", "in", ("not_paid", "partial"))
+                & Domain("invoice_date_due", "<=", today - relativedelta(days=max(number, 1))),
+            )
+        else:
+            return Domain.FALSE
+        return orders if model == "sale.order" else Domain("order_ids", "any", orders)

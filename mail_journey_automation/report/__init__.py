@@ -3,3 +3,4 @@ from . import mail_journey_report
 from . import mail_journey_stage_report
 from . import mail_journey_stage_snapshot
 from . import mail_journey_impact_report
+from . import mail_journey_lift_report

@@ -27,3 +27,9 @@ from . import test_journey_personalisation
 from . import test_journey_send_time
 from . import test_journey_variant
 from . import test_journey_segmentation
+from . import test_journey_approval
+from . import test_journey_salesperson
+from . import test_journey_account
+from . import test_journey_lift
+from . import test_journey_lead_scoring
+from . import test_journey_quotation_signal
