@@ -2,6 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common import NOW, JourneyCommon
 
@@ -111,3 +112,16 @@ class TestJourneyStep(JourneyCommon):
         )
         follow_up = journey.step_ids[1].with_context(lang="zh_CN")
         self.assertEqual(follow_up._get_when_label(), "'Welcome' 执行 3 天后")
+
+    def test_broken_template_expression_refused_at_save(self):
+        """A journey email whose placeholder cannot be evaluated is refused
+        when the manager saves it, not when the cron sends it."""
+        journey = self._create_journey([self._email_step()])
+        template = journey.step_ids.mail_template_id
+        # Odoo logs the rendering error it refuses: expected here
+        with mute_logger("odoo.addons.mail.models.mail_template"):
+            with self.assertRaises(ValidationError), self.cr.savepoint():
+                template.subject = "Hello {{ object.contact_name.upper( }}"
+            with self.assertRaises(ValidationError), self.cr.savepoint():
+                template.body_html = '<p t-out="object.no_such_field">x</p>'
+        self.assertEqual(template.subject, "Welcome {{ object.contact_name or 'there' }}")
