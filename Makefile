@@ -3,12 +3,13 @@ SHELL := /bin/bash
 N ?=
 KEEP ?=
 
-.PHONY: help test test-only blackbox demo lint format bench pot screenshots clean
+.PHONY: help test test-only blackbox test-reliability demo lint format bench pot screenshots clean
 
 help:
 	@echo "make demo   Odoo with the addon and demo data on http://localhost:8069 (admin/admin)"
 	@echo "make test   lint, then install the addons in a throw-away database and run their tests"
 	@echo "make blackbox  post a real website form to a running Odoo and check the journey email"
+	@echo "make test-reliability  concurrency, crash, load, access and upgrade tests (~15 min)"
 	@echo "make lint   ruff (format + lint) and pylint-odoo"
 	@echo "make bench  journey cron vs mass mailing vs SQL (N=1000,10000,50000; KEEP=1 keeps the DB)"
 	@echo "make pot    export i18n/*.pot from a test database"
@@ -21,6 +22,9 @@ test-only:
 
 blackbox:
 	@scripts/blackbox.sh
+
+test-reliability:
+	@scripts/reliability.sh
 
 demo:
 	@scripts/demo.sh

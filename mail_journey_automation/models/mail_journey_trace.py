@@ -10,6 +10,7 @@ from markupsafe import Markup
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.fields import Domain
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 from odoo.tools.mail import URL_SKIP_PROTOCOL_REGEX
 
@@ -29,6 +30,8 @@ FOOTER_URL_PLACEHOLDERS = {
     "honeypot_url": "mail-journey-honeypot-url",
     "unsubscribe_url": "mail-journey-unsubscribe-url",
 }
+# times the cron retries a batch that conflicted with a concurrent transaction
+MAX_CONCURRENCY_RETRIES = 5
 
 
 class MailJourneyTrace(models.Model):
@@ -265,6 +268,9 @@ class MailJourneyTrace(models.Model):
         try:
             with self.env.cr.savepoint():
                 traces._run_step_batch(step)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            # not the record's fault: the cron retries the whole batch
+            raise
         except Exception as error:  # noqa: BLE001 - one bad record must not stop the batch
             if len(traces) == 1:
                 _logger.warning("Journey step %s failed on trace %s: %s", step.id, traces.id, error)
@@ -919,7 +925,24 @@ class MailJourneyTrace(models.Model):
         batch_size = int(
             self.env["ir.config_parameter"].sudo().get_param("mail_journey.batch_size", 500)
         )
-        while traces := self._process_due(batch_size):
+        conflicts = 0
+        while True:
+            try:
+                traces = self._process_due(batch_size)
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                # another executor committed some of these traces after this
+                # transaction began (REPEATABLE READ), or a user changed a record
+                # of the batch: nothing of the batch is kept, a new transaction
+                # locks and runs again what is still due
+                conflicts += 1
+                if conflicts > MAX_CONCURRENCY_RETRIES:
+                    raise
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                continue
+            conflicts = 0
+            if not traces:
+                break
             if not self.env["ir.cron"]._commit_progress(len(traces), remaining=self._count_due()):
                 return
         self.env["mail.journey.enrollment"]._complete_idle()

@@ -67,3 +67,96 @@ class TestJourneyAccess(JourneyCommon):
         self.leads[1].company_id = self.env.company
         enrollments = self.journey._enroll(self.leads[:2])
         self.assertEqual(enrollments.lead_id, self.leads[1])
+
+
+@tagged("post_install", "-at_install", "mail_journey")
+class TestJourneyAccessRoles(JourneyCommon):
+    """What a salesperson of another team, a user of another company and a
+    portal user may do with journeys and their data, through the ORM."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.journey = cls._create_journey([cls._email_step()])
+        cls.journey.action_start()
+        cls.leads.write({"journey_stage_id": cls.stage_first.id})
+        cls.journey._enroll(cls.leads)
+        traces = cls.env["mail.journey.trace"]._process_due(limit=100)
+        traces._log_events("open")
+        cls.env.flush_all()
+        cls.records = {
+            "mail.journey": cls.journey,
+            "mail.journey.step": cls.journey.step_ids,
+            "mail.journey.enrollment": cls.journey.enrollment_ids,
+            "mail.journey.trace": traces,
+            "mail.journey.event": cls.env["mail.journey.event"].search(
+                [("journey_id", "=", cls.journey.id)]
+            ),
+            "mail.journey.stage.log": cls.env["mail.journey.stage.log"].search(
+                [("lead_id", "in", cls.leads.ids)]
+            ),
+            "mail.journey.report": cls.env["mail.journey.report"].search(
+                [("journey_id", "=", cls.journey.id)]
+            ),
+        }
+        other_team = cls.env["crm.team"].create({"name": "Other team"})
+        cls.user_other_team = new_test_user(
+            cls.env,
+            login="other_team_salesman",
+            groups="sales_team.group_sale_salesman",
+        )
+        other_team.member_ids = cls.user_other_team
+        other_company = cls.env["res.company"].create({"name": "Other Co"})
+        cls.user_other_company = new_test_user(
+            cls.env,
+            login="other_company_manager",
+            groups="sales_team.group_sale_manager,mail_journey_automation.group_journey_manager",
+            company_id=other_company.id,
+            company_ids=[(6, 0, other_company.ids)],
+        )
+        cls.user_portal = new_test_user(cls.env, login="journey_portal", groups="base.group_portal")
+
+    def test_fixtures_cover_every_model(self):
+        for model, records in self.records.items():
+            self.assertTrue(records, f"no {model} to protect")
+
+    def test_salesperson_of_another_team_cannot_change_journey_data(self):
+        """Journeys are shared by the company's salespeople (they read them);
+        only journey managers configure them, and the log, the events and
+        the reports are written by the journeys alone."""
+        user = self.user_other_team
+        self.assertEqual(self.journey.with_user(user).name, "Test journey")
+        for model in ("mail.journey", "mail.journey.step"):
+            with self.subTest(model=model), self.assertRaises(AccessError):
+                self.records[model].with_user(user).write({"name": "Changed"})
+        for model, records in self.records.items():
+            with self.subTest(model=model), self.assertRaises(AccessError):
+                records.with_user(user).unlink()
+        for model in ("mail.journey.event", "mail.journey.stage.log"):
+            with self.subTest(model=model), self.assertRaises(AccessError):
+                self.records[model].with_user(user).write({"company_id": False})
+        with self.assertRaises(AccessError):
+            self.env["mail.journey.event"].with_user(user).create(
+                {"type": "open", "trace_id": self.records["mail.journey.trace"][0].id}
+            )
+
+    def test_user_of_another_company_sees_nothing(self):
+        user = self.user_other_company
+        for model, records in self.records.items():
+            with self.subTest(model=model):
+                as_user = self.env[model].with_user(user)
+                self.assertFalse(as_user.search([("id", "in", records.ids)]))
+                with self.assertRaises(AccessError):
+                    records.with_user(user).read(["id"])
+        for model in ("mail.journey", "mail.journey.enrollment", "mail.journey.trace"):
+            with self.subTest(model=model), self.assertRaises(AccessError):
+                self.records[model].with_user(user).write({"company_id": user.company_id.id})
+
+    def test_portal_user_has_no_access(self):
+        user = self.user_portal
+        for model, records in self.records.items():
+            with self.subTest(model=model):
+                with self.assertRaises(AccessError):
+                    self.env[model].with_user(user).search([])
+                with self.assertRaises(AccessError):
+                    records.with_user(user).read(["id"])

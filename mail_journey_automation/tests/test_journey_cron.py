@@ -1,3 +1,7 @@
+from unittest.mock import patch
+
+from psycopg2.errors import SerializationFailure
+
 from odoo.tests import tagged
 
 from .common import JourneyCommon
@@ -29,3 +33,33 @@ class TestJourneyCron(JourneyCommon):
         with self.mock_mail_gateway(), self.enter_registry_test_mode():
             cron.sudo().method_direct_trigger()
         self.assertFalse(self._new_mails, "a second run sends nothing again")
+
+    def test_cron_runs_a_conflicting_batch_again(self):
+        """A batch hit by a concurrent update (another executor, a user
+        saving a lead) is rolled back and run again whole by the cron: its
+        traces are not failed record by record."""
+        journey = self._create_journey([self._email_step()])
+        journey.action_start()
+        journey._enroll(self.leads)
+        Trace = self.registry["mail.journey.trace"]
+        run_step_batch = Trace._run_step_batch
+        calls = []
+
+        def conflicting(traces, step):
+            calls.append(traces.ids)
+            if len(calls) == 1:
+                raise SerializationFailure("could not serialize access due to concurrent update")
+            return run_step_batch(traces, step)
+
+        cron = self.env.ref("mail_journey_automation.ir_cron_mail_journey_execute")
+        with (
+            patch.object(Trace, "_run_step_batch", conflicting),
+            self.mock_mail_gateway(),
+            self.enter_registry_test_mode(),
+        ):
+            cron.sudo().method_direct_trigger()
+        self.assertEqual(len(calls), 2, "the whole batch ran again")
+        self.assertEqual(calls[0], calls[1])
+        traces = self._traces(journey)
+        self.assertEqual(set(traces.mapped("state")), {"done"})
+        self.assertEqual(len(self._new_mails), 3, "each email queued once")
