@@ -168,3 +168,58 @@ drop_db() {
     dropdb --if-exists "$1" 2>/dev/null || true
     rm -rf "${FILESTORE:?}/$1"
 }
+
+# run_blackbox NAME PATTERN ODOO_OPTION...: the tests of tests/ whose files
+# match PATTERN, against a real Odoo. Installs this project's addons (no test
+# mode) in a throw-away database mja_NAME_<pid> cloned from the test template,
+# starts the SMTP sink and Odoo (with ODOO_OPTIONs) on free ports, runs the
+# tests with unittest, then stops everything and drops that database and the
+# ones the tests cloned from it (mja_NAME_<pid>_*). Log: var/NAME.log.
+run_blackbox() {
+    local name="$1" pattern="$2" log="$VAR/$1.log" http_port smtp_port
+    shift 2
+    ensure_venv
+    ensure_odoo
+    ensure_postgres
+    ensure_template
+    BLACKBOX_DB="mja_${name}_$$"
+    BLACKBOX_MAIL_DIR="$(mktemp -d "$VAR/$name-mail.XXXXXX")"
+    BLACKBOX_PIDS=()
+    trap blackbox_cleanup EXIT
+    http_port="$(free_port)"
+    smtp_port="$(free_port)"
+
+    say "Installing $ADDONS into $BLACKBOX_DB (log: $log)"
+    clone_template "$BLACKBOX_DB"
+    odoo -d "$BLACKBOX_DB" -i "$(echo "$ADDONS" | tr ' ' ',')" --stop-after-init --no-http \
+        --log-level=warn --max-cron-threads=0 >"$log" 2>&1 || { tail -30 "$log"; die "installing the addons failed"; }
+
+    # started with exec so that $! is the server itself, which the cleanup stops
+    (exec "$VENV/bin/python" "$ROOT/scripts/smtp_sink.py" --port "$smtp_port" --folder "$BLACKBOX_MAIL_DIR") >>"$log" 2>&1 &
+    BLACKBOX_PIDS+=($!)
+    # the JSON-RPC deprecation warning of Odoo 19 is muted (the tests use that API on purpose)
+    (exec "$VENV/bin/python" "$ODOO_SRC/odoo-bin" --addons-path="$ADDONS_PATH" -d "$BLACKBOX_DB" \
+        --db-filter="^$BLACKBOX_DB\$" --http-interface=127.0.0.1 --http-port="$http_port" \
+        --log-level=warn --log-handler=odoo.addons.rpc.controllers.jsonrpc:ERROR "$@") >>"$log" 2>&1 &
+    BLACKBOX_PIDS+=($!)
+
+    say "Odoo ($*) on http://127.0.0.1:$http_port, SMTP sink on 127.0.0.1:$smtp_port: running tests/$pattern"
+    ODOO_URL="http://127.0.0.1:$http_port" ODOO_DB="$BLACKBOX_DB" SMTP_PORT="$smtp_port" \
+        MAIL_DIR="$BLACKBOX_MAIL_DIR" ODOO_PYTHON="$VENV/bin/python" \
+        ODOO_SRC="$ODOO_SRC" ADDONS_PATH="$ADDONS_PATH" ODOO_TEMPLATE="$TEMPLATE" \
+        "$VENV/bin/python" -m unittest discover -s "$ROOT/tests" -t "$ROOT" -p "$pattern" -v
+}
+
+blackbox_cleanup() {
+    local pid db
+    for pid in "${BLACKBOX_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${BLACKBOX_PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    for db in "$BLACKBOX_DB" $(psql -d postgres -Atc "select datname from pg_database where datname like '${BLACKBOX_DB}\_%'"); do
+        drop_db "$db"
+    done
+    rm -rf "$BLACKBOX_MAIL_DIR"
+}

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 import unittest
 from collections import Counter
 
@@ -86,13 +87,25 @@ class ReliabilityCase(BlackBoxCase):
             )
         super().setUpClass()
         cls.db = os.environ["ODOO_DB"]
-        # the tests count the queued mail.mail: the mail queue need not send them
+        # the tests count the queued mail.mail: the mail queue need not send
+        # them. It stays off for the whole suite (the database is thrown away
+        # after it): switched on again between test classes, it would start
+        # sending the emails queued so far and hold its row for minutes.
         cls.set_cron_active(MAIL_CRON, False)
-        cls.addClassCleanup(cls.set_cron_active, MAIL_CRON, True)
 
     @classmethod
-    def set_cron_active(cls, xmlid, active):
-        cls.rpc("ir.cron", "write", [cls.rpc.ref(xmlid)], {"active": active})
+    def set_cron_active(cls, xmlid, active, timeout=600):
+        """Switch a cron on or off. Odoo refuses to write a cron while one of
+        its runs holds the row, so wait for that run to end."""
+        cron = cls.rpc.ref(xmlid)
+        deadline = time.monotonic() + timeout
+        while cls.rpc("ir.cron", "read", [cron], ["active"])[0]["active"] != active:
+            try:
+                cls.rpc("ir.cron", "write", [cron], {"active": active})
+            except RuntimeError as error:
+                if "currently being executed" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
 
     @classmethod
     def odoo_command(cls, *args, db=None):

@@ -50,7 +50,7 @@ class TestCrashDuringExecution(ReliabilityCase):
             self.assertLess(time.monotonic(), deadline, "the executor makes no progress")
             time.sleep(0.2)
         os.kill(executor.pid, signal.SIGKILL)
-        executor.wait()
+        executor.communicate()
         states = self.trace_states(journey)
         self.assertTrue(states["scheduled"], f"killed before the end: {states}")
         self.assertEqual(states["done"] + states["scheduled"], self.SIZE, states)
