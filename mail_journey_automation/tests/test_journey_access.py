@@ -140,6 +140,45 @@ class TestJourneyAccessRoles(JourneyCommon):
                 {"type": "open", "trace_id": self.records["mail.journey.trace"][0].id}
             )
 
+    def test_salesperson_sees_only_the_journey_data_of_own_leads(self):
+        """As in the CRM: a salesperson with "Own Documents Only" reads the
+        enrollments, traces, events, stage history and analysis of their own
+        leads and of unassigned ones, not of a colleague's; with "All
+        Documents", or as a journey manager, all of them."""
+        private = {
+            model: records
+            for model, records in self.records.items()
+            if model not in ("mail.journey", "mail.journey.step")
+        }
+        all_documents = new_test_user(
+            self.env, login="all_documents", groups="sales_team.group_sale_salesman_all_leads"
+        )
+        for model, records in private.items():
+            with self.subTest(model=model):
+                for user in (self.user_sales, all_documents, self.user_journey_manager):
+                    self.assertEqual(
+                        self.env[model].with_user(user).search([("id", "in", records.ids)]),
+                        records,
+                        user.login,
+                    )
+                self.assertFalse(
+                    self.env[model]
+                    .with_user(self.user_other_team)
+                    .search([("id", "in", records.ids)])
+                )
+                with self.assertRaises(AccessError):
+                    records.with_user(self.user_other_team).read(["id"])
+        self.leads.user_id = False
+        self.env.flush_all()
+        for model, records in private.items():
+            with self.subTest(model=model, unassigned=True):
+                self.assertEqual(
+                    self.env[model]
+                    .with_user(self.user_other_team)
+                    .search([("id", "in", records.ids)]),
+                    records,
+                )
+
     def test_user_of_another_company_sees_nothing(self):
         user = self.user_other_company
         for model, records in self.records.items():

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
-from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
 
 from .common import NOW, JourneyCommon
 
@@ -142,6 +142,31 @@ class TestJourneyApproval(JourneyCommon):
             approval.with_user(self.user_journey_manager).action_send()
         self.assertEqual(len(self._customer_mails()), 1)
         self.assertEqual(approval.state, "sent")
+
+    def test_team_leader_with_own_documents_sends_escalated_approval(self):
+        """A team leader who sees only their own leads still decides the
+        approvals escalated to them, and is recorded as the one who did."""
+        leader = new_test_user(
+            self.env, login="journey_leader", groups="sales_team.group_sale_salesman"
+        )
+        self.team.user_id = leader
+        approval = self._prepare_approval()
+        with self.mock_datetime_and_now(NOW + timedelta(hours=24)), self.mock_mail_gateway():
+            self._process()
+        self.assertEqual(approval.user_id, leader)
+        as_leader = approval.with_user(leader)
+        with self.assertRaises(AccessError):
+            as_leader.trace_id.read(["state"])
+        with self.mock_datetime_and_now(NOW + timedelta(hours=25)), self.mock_mail_gateway():
+            as_leader.action_send()
+        self.assertEqual(len(self._customer_mails()), 1)
+        self.assertEqual(approval.state, "sent")
+        self.assertEqual(approval.done_user_id, leader)
+        other = new_test_user(
+            self.env, login="journey_bystander", groups="sales_team.group_sale_salesman"
+        )
+        with self.assertRaises(AccessError):
+            approval.with_user(other).action_skip()
 
     def test_undone_approval_sent_as_prepared(self):
         self.journey.approval_expiry = "send"
