@@ -1,6 +1,7 @@
 """Access through HTTP and JSON-RPC: a portal user, a user of another
 company and the public (no session) get nothing of the journeys, their
-enrollments, traces and engagement events."""
+enrollments, traces and engagement events; a salesperson of another team
+reads the journeys, not the data of a colleague's leads."""
 
 import itertools
 
@@ -37,6 +38,8 @@ class TestRemoteAccess(ReliabilityCase):
         cls.ids["mail.journey.event"] = rpc(
             "mail.journey.event", "search", [("journey_id", "=", cls.journey)]
         )
+        # the leads are the administrator's
+        rpc("crm.lead", "write", cls.leads, {"user_id": rpc.uid})
         other_company = rpc("res.company", "create", {"name": "Other Co (reliability)"})
         cls.users = {
             "portal": rpc(
@@ -70,7 +73,22 @@ class TestRemoteAccess(ReliabilityCase):
                     ],
                 },
             ),
+            "other team": rpc(
+                "res.users",
+                "create",
+                {
+                    "name": "Sam Sales",
+                    "login": "sam.sales@reliability.example.com",
+                    "password": PASSWORD,
+                    "group_ids": [(6, 0, [rpc.ref("sales_team.group_sale_salesman")])],
+                },
+            ),
         }
+        rpc(
+            "crm.team",
+            "create",
+            {"name": "Other team (reliability)", "member_ids": [(6, 0, [cls.users["other team"]])]},
+        )
 
     def _call(self, login, model, method, *args, **kwargs):
         """execute_kw as ``login``: (result, error) of the JSON-RPC answer."""
@@ -128,6 +146,25 @@ class TestRemoteAccess(ReliabilityCase):
                 self.assertAccessError(self._call(login, model, "unlink", ids), "unlink")
                 result, error = self._call(login, model, "search", [("id", "in", ids)])
                 self.assertFalse(result, f"search revealed {result}")
+
+    def test_salesperson_of_another_team_reads_only_the_journey(self):
+        login = "sam.sales@reliability.example.com"
+        result, error = self._call(login, "mail.journey", "read", [self.journey], ["name"])
+        self.assertIsNone(error)
+        self.assertEqual(result[0]["name"], "Reliability access")
+        self.assertAccessError(
+            self._call(login, "mail.journey", "write", [self.journey], {"name": "x"}), "write"
+        )
+        for model in MODELS[1:]:
+            with self.subTest(model=model):
+                ids = self.ids[model]
+                self.assertAccessError(self._call(login, model, "read", ids, ["id"]), "read")
+                self.assertAccessError(
+                    self._call(login, model, "write", ids, {"display_name": "x"}), "write"
+                )
+                self.assertAccessError(self._call(login, model, "unlink", ids), "unlink")
+                result, error = self._call(login, model, "search", [("id", "in", ids)])
+                self.assertEqual((result, error), ([], None), "search revealed nothing")
 
     def test_public_gets_nothing_from_call_kw(self):
         for model in MODELS:
