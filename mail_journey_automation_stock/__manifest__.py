@@ -1,6 +1,7 @@
 {
     "name": "Customer Journeys - Inventory",
-    "summary": "Journey stages follow the deliveries: an order is delivered when its pickings are done",
+    "summary": "Journeys follow the deliveries: delivered when the pickings are done, "
+    "and a partial delivery signal",
     "version": "19.0.1.0.0",
     "category": "Sales/CRM",
     "website": "https://github.com/mail-journey/mail_journey_automation",

@@ -183,6 +183,13 @@ class SaleOrder(models.Model):
         """The domain of the records of ``model`` (orders, or leads through
         their orders) whose quotation shows ``signal`` now (``number``: days
         or views)."""
+        orders = self._journey_signal_order_domain(signal, number)
+        return orders if model == "sale.order" else Domain("order_ids", "any", orders)
+
+    @api.model
+    def _journey_signal_order_domain(self, signal, number):
+        """The domain of the orders showing ``signal`` now (``number``: days
+        or views); bridges add their signals here."""
         now = fields.Datetime.now()
         today = fields.Date.context_today(self)
         open_quotation = Domain("state", "in", OPEN_QUOTATION_STATES)
@@ -208,5 +215,5 @@ class SaleOrder(models.Model):
                 & Domain("invoice_date_due", "<=", today - relativedelta(days=max(number, 1))),
             )
         else:
-            return Domain.FALSE
-        return orders if model == "sale.order" else Domain("order_ids", "any", orders)
+            orders = Domain.FALSE
+        return orders

@@ -1,4 +1,7 @@
-from odoo import models
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.fields import Domain
 
 
 class SaleOrder(models.Model):
@@ -12,4 +15,14 @@ class SaleOrder(models.Model):
             super()
             ._journey_filter_delivered_by_invoice()
             .filtered(lambda order: not order.delivery_status)
+        )
+
+    @api.model
+    def _journey_signal_order_domain(self, signal, number):
+        """Partial delivery: part of the order delivered, its first delivery
+        done ``number`` days ago or more, the rest still awaited."""
+        if signal != "partial_delivery":
+            return super()._journey_signal_order_domain(signal, number)
+        return Domain("delivery_status", "=", "partial") & Domain(
+            "effective_date", "<=", fields.Datetime.now() - relativedelta(days=number)
         )

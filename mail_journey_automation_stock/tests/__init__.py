@@ -1,1 +1,2 @@
 from . import test_journey_delivery
+from . import test_journey_partial_delivery

@@ -1,0 +1,28 @@
+from odoo import fields, models
+
+from .mail_journey import PARTIAL_DELIVERY
+
+
+class MailJourneyStep(models.Model):
+    _inherit = "mail.journey.step"
+
+    quotation_signal = fields.Selection(
+        selection_add=PARTIAL_DELIVERY,
+        ondelete={"partial_delivery": lambda steps: steps._journey_drop_partial_delivery()},
+    )
+
+    def _journey_drop_partial_delivery(self):
+        """This addon is uninstalled: the steps lose their partial delivery
+        condition, so their journeys are paused for their manager to review
+        before the steps run for every record."""
+        self.journey_id.action_pause()
+        self.write({"quotation_signal": False})
+        for step in self:
+            step.journey_id.message_post(
+                body=self.env._(
+                    "Paused: the step '%(step)s' ran only for partly delivered orders, a "
+                    "condition that went away with the Inventory bridge of the journeys. "
+                    "It now runs for every record.",
+                    step=step.name,
+                )
+            )
