@@ -313,7 +313,8 @@ class MailJourney(models.Model):
     cap_account_week = fields.Integer(
         string="Max Emails per Company per Week",
         help="At most this many journey emails (all journeys together) to the contacts of one "
-        "company in 7 days; 0: no limit. Emails over the limit wait for a free slot.",
+        "company in 7 days; 0: no limit (a limit in Settings still applies). Emails over the "
+        "limit wait for a free slot.",
     )
     cap_domain_week = fields.Integer(
         string="Max Emails per Email Domain per Week",
@@ -1065,15 +1066,27 @@ class MailJourney(models.Model):
     def _get_caps(self):
         """The effective (per day, per week) limits of journey emails per
         recipient: the stricter of the journey's and the global setting."""
+        return self._get_stricter_limits(
+            (self.cap_day, "mail_journey.cap_day"), (self.cap_week, "mail_journey.cap_week")
+        )
+
+    def _get_account_caps(self):
+        """The effective weekly limits of journey emails (per company, per
+        email domain): the stricter of the journey's and the global setting."""
+        return self._get_stricter_limits(
+            (self.cap_account_week, "mail_journey.cap_account_week"),
+            (self.cap_domain_week, "mail_journey.cap_domain_week"),
+        )
+
+    def _get_stricter_limits(self, *limits):
+        """For each (limit of the journey, its global parameter), the lower
+        of the two that is set; 0: no limit."""
         self.ensure_one()
         get_param = self.env["ir.config_parameter"].sudo().get_param
         caps = []
-        for own, param in (
-            (self.cap_day, "mail_journey.cap_day"),
-            (self.cap_week, "mail_journey.cap_week"),
-        ):
-            limits = [limit for limit in (own, int(get_param(param, 0))) if limit > 0]
-            caps.append(min(limits) if limits else 0)
+        for own, param in limits:
+            values = [limit for limit in (own, int(get_param(param, 0))) if limit > 0]
+            caps.append(min(values) if values else 0)
         return tuple(caps)
 
     # ------------------------------------------------------------

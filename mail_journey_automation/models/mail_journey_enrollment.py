@@ -336,10 +336,13 @@ class MailJourneyEnrollment(models.Model):
     @api.model
     def _journey_postpone_for_account_caps(self, traces, step):
         """Engine hook for the due traces of an email step: move the traces
-        that would exceed the journey's weekly limit per company or per email
-        domain to the next free slot; return the others."""
-        journey = step.journey_id
-        if not traces or not (journey.cap_account_week or journey.cap_domain_week):
+        that would exceed the weekly limit per company or per email domain
+        (the journey's, or the global one) to the next free slot; return the
+        others."""
+        if not traces:
+            return traces
+        account_cap, domain_cap = step.journey_id._get_account_caps()
+        if not (account_cap or domain_cap):
             return traces
         now = fields.Datetime.now()
         since = now - timedelta(days=7)
@@ -356,7 +359,7 @@ class MailJourneyEnrollment(models.Model):
             set(domains.values()),
             since,
         )
-        limits = {"account": journey.cap_account_week, "domain": journey.cap_domain_week}
+        limits = {"account": account_cap, "domain": domain_cap}
         postponed = defaultdict(lambda: traces.browse())
         for trace in traces:
             scopes = {

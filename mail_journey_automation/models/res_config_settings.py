@@ -73,6 +73,17 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="mail_journey.cap_week",
         help="Per recipient, all journeys together; 0 for no limit.",
     )
+    journey_cap_account_week = fields.Integer(
+        string="Max Journey Emails per Company per Week",
+        config_parameter="mail_journey.cap_account_week",
+        help="To the contacts of one company, all journeys together; 0 for no limit.",
+    )
+    journey_cap_domain_week = fields.Integer(
+        string="Max Journey Emails per Email Domain per Week",
+        config_parameter="mail_journey.cap_domain_week",
+        help="To the addresses of one business email domain (free-mail domains excepted), all "
+        "journeys together; 0 for no limit.",
+    )
     journey_max_per_hour = fields.Integer(
         string="Max Journey Emails per Hour",
         config_parameter="mail_journey.max_per_hour",

@@ -164,6 +164,28 @@ class TestJourneyAccount(JourneyCommon):
         self.assertIn(waiting.lead_id, self.lead_bob | lead_other)
         self.assertEqual(len(self._new_mails), 3, "gmail addresses are not capped together")
 
+    def test_global_weekly_cap_per_company(self):
+        """The limit in Settings applies to journeys without their own, and
+        the stricter of the two to those with one."""
+        self.env["ir.config_parameter"].set_param("mail_journey.cap_account_week", 1)
+        uncapped = self._create_journey([self._email_step()])
+        loose = self._create_journey([self._email_step()], cap_account_week=5)
+        self.assertEqual(uncapped._get_account_caps(), (1, 0))
+        self.assertEqual(loose._get_account_caps(), (1, 0))
+        (uncapped | loose).action_start()
+        with self.mock_datetime_and_now(NOW), self.mock_mail_gateway():
+            uncapped._enroll(self.lead_bob)
+            self._process()
+        self.assertEqual(len(self._new_mails), 1)
+        with self.mock_datetime_and_now(NOW + timedelta(days=1)), self.mock_mail_gateway():
+            loose._enroll(self.lead_ann | self.lead_tom)
+            self._process()
+        self.assertEqual(len(self._new_mails), 1)
+        self.assertEqual(self._traces(loose, state="done").lead_id, self.lead_tom, "not Acme")
+        waiting = self._traces(loose, state="scheduled")
+        self.assertEqual(waiting.lead_id, self.lead_ann)
+        self.assertEqual(waiting.schedule_date, NOW + timedelta(days=7))
+
     def test_reply_on_order_journey_spares_same_order(self):
         template = self.env["mail.template"].create(
             {
