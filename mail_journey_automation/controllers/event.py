@@ -47,6 +47,7 @@ class MailJourneyEventController(http.Controller):
             payload = self._parse()
         except BadRequest as error:
             return self._reply(error.status, error=str(error))
+        # the caller is authenticated by its company's token, not as a user
         event, enrollments, scheduled = (
             request.env["mail.journey.event"]
             .sudo()
@@ -73,6 +74,7 @@ class MailJourneyEventController(http.Controller):
         header = request.httprequest.headers.get("Authorization", "")
         token = header[7:].strip() if header.startswith("Bearer ") else ""
         if token:
+            # no session: the token itself says which company calls
             companies = (
                 request.env["res.company"].sudo().search([("journey_event_token", "!=", False)])
             )

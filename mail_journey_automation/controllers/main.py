@@ -55,6 +55,7 @@ class MailJourneyController(http.Controller):
     def track_click(self, trace_id, code, token, **kwargs):
         if not LINK_CODE.fullmatch(code):
             raise NotFound()
+        # the public user cannot read link trackers; only the code's target is used
         tracker_code = (
             request.env["link.tracker.code"].sudo().search([("code", "=", code)], limit=1)
         )

@@ -233,6 +233,8 @@ class MailJourneyApproval(models.Model):
     def _schedule_activity(self):
         activity_type = self.env.ref("mail.mail_activity_data_todo")
         model_id = self.env["ir.model"]._get_id(self._name)
+        # prepared by the cron for the salesperson, who may not create
+        # activities for others
         self.env["mail.activity"].sudo().create(
             [
                 {

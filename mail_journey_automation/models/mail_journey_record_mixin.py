@@ -328,6 +328,8 @@ class MailJourneyRecordMixin(models.AbstractModel):
         domain = [("res_model", "=", self._name), ("res_id", "in", self.ids)]
         if self._name == "crm.lead":
             domain = ["|", ("lead_id", "in", self.ids), *domain]
+        # pauses and stops act on all the record's journeys, also those of an
+        # order of another salesperson, which the user may not read
         return (
             self.env["mail.journey.enrollment"]
             .sudo()

@@ -23,6 +23,7 @@ class MailMail(models.Model):
     ):
         if not failure_type:
             traces = self.journey_trace_ids.filtered(lambda trace: not trace.sent_datetime)
+            # the mail queue runs for whoever triggered it; delivery is the journey's record
             traces.sudo().sent_datetime = fields.Datetime.now()
             traces._log_events("sent")
         elif failure_type not in ADDRESS_FAILURES:
@@ -62,6 +63,7 @@ class MailMail(models.Model):
                 )
                 continue
             date = now + timedelta(minutes=RETRY_DELAYS[attempts])
+            # requeued by the engine, whoever's send failed (mail.mail is admin-only)
             group.mail_mail_id.sudo().write({"state": "outgoing", "scheduled_date": date})
             group.state_message = self.env._(
                 "Delivery failed (%(reason)s): new attempt on %(date)s UTC.",

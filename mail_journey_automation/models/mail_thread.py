@@ -23,6 +23,7 @@ class MailThread(models.AbstractModel):
             references = message_dict.get("references") or message_dict.get("in_reply_to") or ""
             message_ids = tools.mail.mail_header_msgid_re.findall(references)
             if message_ids:
+                # the mail gateway runs as the public/root user of the fetch
                 traces = (
                     self.env["mail.journey.trace"]
                     .sudo()
@@ -38,6 +39,7 @@ class MailThread(models.AbstractModel):
     def _routing_handle_bounce(self, email_message, message_dict):
         result = super()._routing_handle_bounce(email_message, message_dict)
         if message_dict.get("bounced_msg_ids"):
+            # a bounce comes through the mail gateway, not a user
             self.env["mail.journey.trace"].sudo().search(
                 [("message_id", "in", message_dict["bounced_msg_ids"])]
             )._register_bounce(

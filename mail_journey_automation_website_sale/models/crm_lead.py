@@ -83,6 +83,7 @@ class CrmLead(models.Model):
             return self.browse()
         viewed_at = dict(last_views)
         partners = left.partner_id | left.lead_ids.partner_id
+        # the cron checks every customer's orders, whoever their salesperson
         orders = (
             self.env["sale.order"]
             .sudo()
