@@ -449,6 +449,15 @@ class MailJourneyTrace(models.Model):
         ``template`` (a variant's) replaces the step's, ``content`` (subject,
         body) the template's, e.g. once edited by the salesperson."""
         journey = step.journey_id
+        template = template or step.mail_template_id
+        if not template.lang:
+            # the composer reads the language of each record's partner one
+            # record at a time (mail.render.mixin._render_lang indexes the
+            # partners, which drops their prefetch): one SELECT per email.
+            # Reading it here for the whole batch puts it in the cache first.
+            records = self.env[journey.model].browse(self.mapped("res_id"))
+            partners = self.env["res.partner"].union(*records._mail_get_partners().values())
+            partners.mapped("lang")
         composer = (
             self.env["mail.compose.message"]
             .with_context(
@@ -461,7 +470,7 @@ class MailJourneyTrace(models.Model):
                     "composition_mode": "mass_mail",
                     "model": journey.model,
                     "res_ids": self.mapped("res_id"),
-                    "template_id": (template or step.mail_template_id).id,
+                    "template_id": template.id,
                     "auto_delete": False,
                     "auto_delete_keep_log": True,
                     "force_send": False,
