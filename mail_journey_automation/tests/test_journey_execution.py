@@ -114,6 +114,26 @@ class TestJourneyExecution(JourneyCommon):
         # outside journeys, Odoo's batch size is unchanged
         self.assertEqual(self.env["mail.compose.message"]._batch_size, 50)
 
+    def test_a_large_audience_is_enrolled_in_batches(self):
+        """Past ENROLL_BATCH_SIZE records, enrollments are created batch by
+        batch (the cache dropped after each): every record is enrolled
+        once with its first step, and the cron is woken once."""
+        journey = self._create_journey([self._email_step()])
+        journey.action_start()
+        leads = self._leads_with_partners(5, "audience") | self.leads
+        xmlid = "mail_journey_automation.ir_cron_mail_journey_execute"
+        triggers = self._count_triggers(xmlid)
+        with patch("odoo.addons.mail_journey_automation.models.mail_journey.ENROLL_BATCH_SIZE", 2):
+            enrollments = journey._enroll(leads)
+        self.assertEqual(len(enrollments), 8)
+        self.assertEqual(sorted(enrollments.mapped("res_id")), sorted(leads.ids))
+        self.assertEqual(enrollments.mapped("partner_id"), leads.partner_id)
+        self.assertEqual(set(enrollments.mapped("state")), {"running"})
+        self.assertEqual(len(self._traces(journey, state="scheduled")), 8)
+        self.assertEqual(self._count_triggers(xmlid), triggers + 1)
+        with patch("odoo.addons.mail_journey_automation.models.mail_journey.ENROLL_BATCH_SIZE", 2):
+            self.assertFalse(journey._enroll(leads), "the re-entry policy still applies")
+
     def test_email_step_queues_mail_cron(self):
         journey = self._create_journey([self._email_step()])
         journey.action_start()
