@@ -934,7 +934,7 @@ class MailJourneyTrace(models.Model):
         batch_size = int(
             self.env["ir.config_parameter"].sudo().get_param("mail_journey.batch_size", 500)
         )
-        conflicts = 0
+        conflicts, remaining = 0, 0
         while True:
             try:
                 traces = self._process_due(batch_size)
@@ -951,7 +951,17 @@ class MailJourneyTrace(models.Model):
                 continue
             conflicts = 0
             if not traces:
+                if remaining:
+                    # nothing left that this executor can lock
+                    self.env["ir.cron"]._commit_progress(remaining=0)
                 break
-            if not self.env["ir.cron"]._commit_progress(len(traces), remaining=self._count_due()):
+            # counting the due traces scans all of them (joined to their
+            # journey and enrollment): it is done again only when the
+            # estimate runs out, not after every batch, where it was the one
+            # statement of the cron that grew with the size of the queue
+            remaining -= len(traces)
+            if remaining <= 0:
+                remaining = self._count_due()
+            if not self.env["ir.cron"]._commit_progress(len(traces), remaining=remaining):
                 return
         self.env["mail.journey.enrollment"]._complete_idle()
