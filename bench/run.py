@@ -288,6 +288,11 @@ def main():
                 "distinct_recipients": result["distinct_recipients"],
                 "exactly_n": ok,
             }
+            # path a: wall, CPU and RSS of the enrollment and of the cron;
+            # SQL seconds per phase (as timed by the worker)
+            for key in ("phases", "sql_seconds_by_phase"):
+                if key in result:
+                    run[key] = result[key]
             runs.append(run)
             say(
                 f"N={size:,} {path}: {emails:,} emails in {run['seconds']}s, "
