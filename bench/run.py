@@ -31,6 +31,7 @@ LABELS = {
     "sql": "c. SQL floor (COPY)",
 }
 POLL_SECONDS = 10
+SQL_STATS_PATHS = ("addon", "mass_mailing")
 # the targets (benchmark figures, not unit tests)
 TARGET_RATIO = {10000: 1.0, 50000: 1.5}
 TARGET_QUERIES = 6
@@ -79,6 +80,13 @@ def run_worker(args, step, size, tag=None):
     ]
     if tag:
         command += ["--tag", str(tag)]
+    if step in SQL_STATS_PATHS:
+        # each statement's time, as the worker measured it (no pg_stat_statements)
+        (Path(args.output_dir) / "results").mkdir(parents=True, exist_ok=True)
+        command += [
+            "--sql-stats",
+            str(Path(args.output_dir) / "results" / f"sql-{step}-{size}.json"),
+        ]
     done = threading.Event()
     watcher = None
     if step in PATHS:
@@ -280,6 +288,11 @@ def main():
                 "distinct_recipients": result["distinct_recipients"],
                 "exactly_n": ok,
             }
+            # path a: wall, CPU and RSS of the enrollment and of the cron;
+            # SQL seconds per phase (as timed by the worker)
+            for key in ("phases", "sql_seconds_by_phase"):
+                if key in result:
+                    run[key] = result[key]
             runs.append(run)
             say(
                 f"N={size:,} {path}: {emails:,} emails in {run['seconds']}s, "

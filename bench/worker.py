@@ -19,10 +19,13 @@ import argparse
 import cProfile
 import io
 import json
+import re
 import resource
+import threading
 import time
 import uuid
 import warnings
+from collections import defaultdict
 
 from odoo.tools import SQL
 
@@ -38,6 +41,80 @@ BODY = (
 
 def say(message):
     print(message, flush=True)
+
+
+class SqlStats:
+    """Time every statement of this process from Python (``--sql-stats``):
+    PostgreSQL's time as the client sees it, round trip included, without
+    ``pg_stat_statements`` (which needs a restart of the shared cluster).
+    Statements are grouped by their text, placeholders lists folded, and by
+    phase of the timed part; ``COMMIT`` is timed too."""
+
+    VALUES = re.compile(r"\(%s(?:, %s)*\)(?:, \(%s(?:, %s)*\))+")
+    PLACEHOLDERS = re.compile(r"%s(?:, %s)+")
+
+    def __init__(self):
+        self.phase = "setup"
+        self.stats = defaultdict(lambda: [0, 0.0, 0])
+
+    def normalize(self, query):
+        if isinstance(query, bytes):
+            query = query.decode()
+        query = self.VALUES.sub("(...), ...", query)
+        return " ".join(self.PLACEHOLDERS.sub("%s, ...", query).split())
+
+    def record(self, statement, delay, rows=0):
+        entry = self.stats[self.phase, statement]
+        entry[0] += 1
+        entry[1] += delay
+        entry[2] += max(rows, 0)
+
+    def hook(self, cr, query, params, start, delay):
+        self.record(self.normalize(query), delay, cr._obj.rowcount)
+
+    def install(self):
+        from odoo import sql_db
+
+        threading.current_thread().query_hooks = (self.hook,)
+        commit = sql_db.Cursor.commit
+        stats = self
+
+        def timed_commit(cr):
+            cr.flush()
+            start = time.perf_counter()
+            cr._cnx.commit()
+            stats.record("COMMIT", time.perf_counter() - start)
+            return commit(cr)  # nothing left to commit: the rest of Odoo's commit
+
+        sql_db.Cursor.commit = timed_commit
+
+    def report(self):
+        rows = [
+            {
+                "phase": phase,
+                "statement": statement,
+                "calls": calls,
+                "seconds": round(seconds, 3),
+                "ms_per_call": round(1000 * seconds / calls, 2),
+                "rows": rows,
+            }
+            for (phase, statement), (calls, seconds, rows) in self.stats.items()
+        ]
+        rows.sort(key=lambda row: -row["seconds"])
+        totals = defaultdict(float)
+        for row in rows:
+            totals[row["phase"]] += row["seconds"]
+        return {
+            "sql_seconds_by_phase": {k: round(v, 2) for k, v in totals.items()},
+            "statements": rows,
+        }
+
+
+SQL_STATS = SqlStats()
+
+
+def set_phase(name):
+    SQL_STATS.phase = name
 
 
 def build_leads(env, size):
@@ -177,14 +254,36 @@ def run_addon(env, tag_id):
     env.invalidate_all()
 
     def timed():
+        set_phase("enroll")
+        started, cpu = time.perf_counter(), time.process_time()
         leads = env["crm.lead"].search([("tag_ids", "in", [tag_id])])
         journey._enroll(leads)
         env.cr.commit()
         env.invalidate_all()
+        PHASES["enroll"] = phase_figures(started, cpu)
+        set_phase("cron")
+        started, cpu = time.perf_counter(), time.process_time()
         env["mail.journey.trace"]._cron_execute()
         env.cr.commit()
+        PHASES["cron"] = phase_figures(started, cpu)
 
     return timed
+
+
+PHASES = {}
+
+
+def phase_figures(started, cpu):
+    """Wall and CPU seconds since ``started``/``cpu``, the current RSS and
+    the peak so far (MB)."""
+    with open("/proc/self/statm") as statm:
+        rss_pages = int(statm.read().split()[1])
+    return {
+        "seconds": round(time.perf_counter() - started, 2),
+        "cpu_seconds": round(time.process_time() - cpu, 2),
+        "rss_mb": round(rss_pages * resource.getpagesize() / 2**20),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
 
 
 def run_mass_mailing(env, tag_id):
@@ -312,6 +411,46 @@ def queued_emails(cr, first_mail_id, tag_id):
 PATHS = {"addon": run_addon, "mass_mailing": run_mass_mailing, "sql": run_sql}
 
 
+def run_path(env, args):
+    """Run the timed part of one path; return its figures."""
+    from odoo import sql_db
+
+    cr = env.cr
+    cr.execute("SELECT coalesce(max(id), 0) FROM mail_mail")
+    first_mail_id = cr.fetchone()[0]
+    timed = PATHS[args.step](env, args.tag)
+    if args.sql_stats:
+        SQL_STATS.install()
+        set_phase(args.step)
+    queries_before, started = sql_db.sql_counter, time.perf_counter()
+    cpu_before = time.process_time()
+    if args.profile:
+        profiler = cProfile.Profile()
+        statements = profiler.runcall(timed)
+        profiler.dump_stats(args.profile)
+    else:
+        statements = timed()
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_before
+    set_phase("check")
+    queries = statements or sql_db.sql_counter - queries_before
+    result = {
+        "seconds": round(elapsed, 2),
+        "cpu_seconds": round(cpu, 2),
+        "queries": queries,
+        **queued_emails(cr, first_mail_id, args.tag),
+    }
+    if PHASES:
+        result["phases"] = PHASES
+    if args.sql_stats:
+        report = SQL_STATS.report()
+        threading.current_thread().query_hooks = ()
+        with open(args.sql_stats, "w") as output:
+            json.dump(report, output, indent=1)
+        result["sql_seconds_by_phase"] = report["sql_seconds_by_phase"]
+    return result
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", required=True)
@@ -320,9 +459,12 @@ def main():
     parser.add_argument("--size", type=int, required=True)
     parser.add_argument("--tag", type=int, help="the tag of the leads (paths only)")
     parser.add_argument("--profile", help="write a cProfile of the timed part to this file")
+    parser.add_argument(
+        "--sql-stats", help="write the time of each SQL statement (JSON) to this file"
+    )
     args = parser.parse_args()
 
-    from odoo import SUPERUSER_ID, api, sql_db
+    from odoo import SUPERUSER_ID, api
     from odoo.modules.registry import Registry
     from odoo.tools import config
 
@@ -338,26 +480,7 @@ def main():
         if args.step == "leads":
             result = {"tag": build_leads(env, args.size)}
         else:
-            cr.execute("SELECT coalesce(max(id), 0) FROM mail_mail")
-            first_mail_id = cr.fetchone()[0]
-            timed = PATHS[args.step](env, args.tag)
-            queries_before, started = sql_db.sql_counter, time.perf_counter()
-            cpu_before = time.process_time()
-            if args.profile:
-                profiler = cProfile.Profile()
-                statements = profiler.runcall(timed)
-                profiler.dump_stats(args.profile)
-            else:
-                statements = timed()
-            elapsed = time.perf_counter() - started
-            cpu = time.process_time() - cpu_before
-            queries = statements or sql_db.sql_counter - queries_before
-            result = {
-                "seconds": round(elapsed, 2),
-                "cpu_seconds": round(cpu, 2),
-                "queries": queries,
-                **queued_emails(cr, first_mail_id, args.tag),
-            }
+            result = run_path(env, args)
         # kilobytes on Linux: the peak of this process, Odoo registry included
         result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print("RESULT " + json.dumps(result), flush=True)

@@ -17,6 +17,9 @@ _logger = logging.getLogger(__name__)
 
 # enrollments still in their journey (a paused one holds its steps)
 ACTIVE_STATES = ("running", "paused")
+# enrollments created per batch; past one batch, the cache is dropped after
+# each, so that enrolling a large audience takes bounded memory
+ENROLL_BATCH_SIZE = 1000
 JOURNEY_MODELS = [("crm.lead", "Lead/Opportunity"), ("sale.order", "Sales Order")]
 INTERVAL_UNITS = [
     ("minutes", "Minutes"),
@@ -832,7 +835,7 @@ class MailJourney(models.Model):
         # salesperson without journey rights): entering a journey is the
         # journey's decision, not theirs
         Enrollment = self.env["mail.journey.enrollment"].sudo()
-        vals_list = []
+        to_enroll = []  # (journey, record id)
         for journey in self.filtered(lambda journey: journey.state == "running"):
             if not records or records._name != journey.model:
                 continue
@@ -842,13 +845,28 @@ class MailJourney(models.Model):
                 # never block the lead or order being saved: the journey is at fault
                 _logger.warning("Journey %s cannot enroll records: %s", journey.id, error)
                 continue
-            vals_list += [
-                {"journey_id": journey.id, "res_id": record.id}
-                | journey._get_enrollment_links(record)
-                for record in candidates
-            ]
-        enrollments = Enrollment.create(vals_list)
-        enrollments._schedule_root_steps()
+            to_enroll += [(journey, record_id) for record_id in candidates.ids]
+        enrollment_ids, first_traces = [], self.env["mail.journey.trace"]
+        for batch in tools.split_every(ENROLL_BATCH_SIZE, to_enroll):
+            batch_records = records.browse([record_id for _journey, record_id in batch])
+            created = Enrollment.create(
+                [
+                    {"journey_id": journey.id, "res_id": record.id}
+                    | journey._get_enrollment_links(record)
+                    for (journey, _record_id), record in zip(batch, batch_records, strict=True)
+                ]
+            )
+            traces = created._schedule_root_steps()
+            enrollment_ids += created.ids
+            first_traces |= traces.sorted("schedule_date")[:1]
+            if len(to_enroll) > ENROLL_BATCH_SIZE:
+                # a large audience (a journey started on 50,000 leads): what
+                # this batch read and wrote is flushed and dropped from the
+                # cache, else the memory grew with the audience (650 MB at 50,000)
+                self.env.invalidate_all()
+        # one wake-up of the executing cron, for the earliest step
+        first_traces._trigger_execution()
+        enrollments = Enrollment.browse(enrollment_ids)
         if enrollments:
             _logger.info("Enrolled %s records in journeys %s", len(enrollments), self.ids)
         return enrollments

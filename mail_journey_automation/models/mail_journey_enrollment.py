@@ -173,6 +173,7 @@ class MailJourneyEnrollment(models.Model):
         return self.env[self[0].res_model].browse(self.mapped("res_id"))
 
     def _schedule_root_steps(self):
+        """Create the traces of the root steps; the caller wakes the cron."""
         now = fields.Datetime.now()
         vals_list = [
             {
@@ -184,9 +185,7 @@ class MailJourneyEnrollment(models.Model):
             for step in enrollment.journey_id.step_ids
             if not step.parent_id
         ]
-        traces = self.env["mail.journey.trace"].sudo().create(vals_list)
-        traces._trigger_execution()
-        return traces
+        return self.env["mail.journey.trace"].sudo().create(vals_list)
 
     def _close(self, state, reason):
         """End the enrollments: their pending traces are cancelled."""

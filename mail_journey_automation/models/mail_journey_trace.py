@@ -449,6 +449,15 @@ class MailJourneyTrace(models.Model):
         ``template`` (a variant's) replaces the step's, ``content`` (subject,
         body) the template's, e.g. once edited by the salesperson."""
         journey = step.journey_id
+        template = template or step.mail_template_id
+        if not template.lang:
+            # the composer reads the language of each record's partner one
+            # record at a time (mail.render.mixin._render_lang indexes the
+            # partners, which drops their prefetch): one SELECT per email.
+            # Reading it here for the whole batch puts it in the cache first.
+            records = self.env[journey.model].browse(self.mapped("res_id"))
+            partners = self.env["res.partner"].union(*records._mail_get_partners().values())
+            partners.mapped("lang")
         composer = (
             self.env["mail.compose.message"]
             .with_context(
@@ -461,7 +470,7 @@ class MailJourneyTrace(models.Model):
                     "composition_mode": "mass_mail",
                     "model": journey.model,
                     "res_ids": self.mapped("res_id"),
-                    "template_id": (template or step.mail_template_id).id,
+                    "template_id": template.id,
                     "auto_delete": False,
                     "auto_delete_keep_log": True,
                     "force_send": False,
@@ -925,7 +934,7 @@ class MailJourneyTrace(models.Model):
         batch_size = int(
             self.env["ir.config_parameter"].sudo().get_param("mail_journey.batch_size", 500)
         )
-        conflicts = 0
+        conflicts, remaining = 0, 0
         while True:
             try:
                 traces = self._process_due(batch_size)
@@ -942,7 +951,17 @@ class MailJourneyTrace(models.Model):
                 continue
             conflicts = 0
             if not traces:
+                if remaining:
+                    # nothing left that this executor can lock
+                    self.env["ir.cron"]._commit_progress(remaining=0)
                 break
-            if not self.env["ir.cron"]._commit_progress(len(traces), remaining=self._count_due()):
+            # counting the due traces scans all of them (joined to their
+            # journey and enrollment): it is done again only when the
+            # estimate runs out, not after every batch, where it was the one
+            # statement of the cron that grew with the size of the queue
+            remaining -= len(traces)
+            if remaining <= 0:
+                remaining = self._count_due()
+            if not self.env["ir.cron"]._commit_progress(len(traces), remaining=remaining):
                 return
         self.env["mail.journey.enrollment"]._complete_idle()

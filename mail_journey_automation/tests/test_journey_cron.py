@@ -63,3 +63,37 @@ class TestJourneyCron(JourneyCommon):
         traces = self._traces(journey)
         self.assertEqual(set(traces.mapped("state")), {"done"})
         self.assertEqual(len(self._new_mails), 3, "each email queued once")
+
+    def test_cron_counts_the_due_traces_once_not_per_batch(self):
+        """The due traces are counted for the cron's progress when the
+        estimate runs out, not after each batch (the count scans every
+        scheduled trace); the progress ends with nothing remaining."""
+        journey = self._create_journey([self._email_step()])
+        journey.action_start()
+        journey._enroll(self.leads)
+        self.env["ir.config_parameter"].sudo().set_param("mail_journey.batch_size", 1)
+        Trace = self.registry["mail.journey.trace"]
+        count_due = Trace._count_due
+        counts = []
+
+        def counting(traces):
+            counts.append(count_due(traces))
+            return counts[-1]
+
+        cron = self.env.ref("mail_journey_automation.ir_cron_mail_journey_execute")
+        with (
+            patch.object(Trace, "_count_due", counting),
+            self.mock_mail_gateway(),
+            self.enter_registry_test_mode(),
+        ):
+            cron.sudo().method_direct_trigger()
+        self.assertEqual(set(self._traces(journey).mapped("state")), {"done"})
+        self.assertEqual(
+            counts, [2, 0], "counted after the first batch and when the estimate ran out"
+        )
+        progress = (
+            self.env["ir.cron.progress"]
+            .sudo()
+            .search([("cron_id", "=", cron.id)], order="id desc", limit=1)
+        )
+        self.assertEqual((progress.done, progress.remaining), (3, 0))

@@ -1,5 +1,7 @@
 from datetime import timedelta
+from unittest.mock import patch
 
+from odoo import sql_db
 from odoo.tests import tagged
 
 from .common import NOW, JourneyCommon
@@ -48,6 +50,89 @@ class TestJourneyExecution(JourneyCommon):
                 self.assertIn(trace._get_tracking_url(purpose), body)
             self.assertNotIn("mail-journey-", body, "no footer placeholder is left")
             self.assertIn(trace._get_unsubscribe_url(), trace.mail_mail_id.headers)
+
+    def _leads_with_partners(self, count, tag):
+        partners = self.env["res.partner"].create(
+            [{"name": f"{tag} {i}", "email": f"{tag}{i}@example.com"} for i in range(count)]
+        )
+        return self.env["crm.lead"].create(
+            [
+                {
+                    "name": partner.name,
+                    "contact_name": partner.name,
+                    "partner_id": partner.id,
+                    "email_from": partner.email,
+                    "user_id": self.user_sales.id,
+                }
+                for partner in partners
+            ]
+        )
+
+    def _queries_to_mail(self, leads):
+        """Enroll ``leads`` in a new one-email journey and return the number
+        of queries the execution of their traces ran."""
+        journey = self._create_journey([self._email_step(self.template_intro)])
+        journey.action_start()
+        journey._enroll(leads)
+        self.env.invalidate_all()
+        with self.mock_mail_gateway():
+            before = sql_db.sql_counter
+            self._process()
+            queries = sql_db.sql_counter - before
+        self.assertEqual(len(self._new_mails), len(leads))
+        return queries
+
+    def test_a_batch_runs_no_query_per_email(self):
+        """The queries of a batch do not grow with its emails: the language
+        of each recipient (read one partner at a time by Odoo's composer,
+        about one query per email) is read for the whole batch."""
+        small = self._queries_to_mail(self._leads_with_partners(5, "small"))
+        large = self._queries_to_mail(self._leads_with_partners(45, "large"))
+        self.assertLess(large - small, 10, "40 more emails, not one query each")
+
+    def test_a_journey_batch_is_rendered_in_one_pass(self):
+        """Odoo's mass mail composer renders by 50 and invalidates the whole
+        cache after each 50; a journey batch (bounded by
+        mail_journey.batch_size) is rendered in one pass."""
+        leads = self._leads_with_partners(60, "batch")
+        journey = self._create_journey([self._email_step(self.template_intro)])
+        journey.action_start()
+        journey._enroll(leads)
+        Composer = self.registry["mail.compose.message"]
+        prepare = Composer._prepare_mail_values
+        batches = []
+
+        def spy(composer, res_ids):
+            batches.append(len(res_ids))
+            return prepare(composer, res_ids)
+
+        with patch.object(Composer, "_prepare_mail_values", spy), self.mock_mail_gateway():
+            self._process()
+        self.assertEqual(batches, [60])
+        self.assertEqual(len(self._new_mails), 60)
+        self.assertEqual(set(self._traces(journey).mapped("state")), {"done"})
+        # outside journeys, Odoo's batch size is unchanged
+        self.assertEqual(self.env["mail.compose.message"]._batch_size, 50)
+
+    def test_a_large_audience_is_enrolled_in_batches(self):
+        """Past ENROLL_BATCH_SIZE records, enrollments are created batch by
+        batch (the cache dropped after each): every record is enrolled
+        once with its first step, and the cron is woken once."""
+        journey = self._create_journey([self._email_step()])
+        journey.action_start()
+        leads = self._leads_with_partners(5, "audience") | self.leads
+        xmlid = "mail_journey_automation.ir_cron_mail_journey_execute"
+        triggers = self._count_triggers(xmlid)
+        with patch("odoo.addons.mail_journey_automation.models.mail_journey.ENROLL_BATCH_SIZE", 2):
+            enrollments = journey._enroll(leads)
+        self.assertEqual(len(enrollments), 8)
+        self.assertEqual(sorted(enrollments.mapped("res_id")), sorted(leads.ids))
+        self.assertEqual(enrollments.mapped("partner_id"), leads.partner_id)
+        self.assertEqual(set(enrollments.mapped("state")), {"running"})
+        self.assertEqual(len(self._traces(journey, state="scheduled")), 8)
+        self.assertEqual(self._count_triggers(xmlid), triggers + 1)
+        with patch("odoo.addons.mail_journey_automation.models.mail_journey.ENROLL_BATCH_SIZE", 2):
+            self.assertFalse(journey._enroll(leads), "the re-entry policy still applies")
 
     def test_email_step_queues_mail_cron(self):
         journey = self._create_journey([self._email_step()])

@@ -4,6 +4,20 @@ from odoo import models
 class MailComposeMessage(models.TransientModel):
     _inherit = "mail.compose.message"
 
+    @property
+    def _batch_size(self):
+        """A journey's batch (``mail_journey.batch_size`` traces, 500 by
+        default) is rendered in one pass. Odoo's mass mail mode splits it in
+        batches of 50 and, after each, flushes and invalidates the whole
+        cache (``_action_send_mail_mass_mail``): the journey batch's traces,
+        records, partners, journey and company were read again ten times per
+        batch, and the recipients' language, once per email. The
+        ``mail.batch_size`` parameter, when set, still wins."""
+        trace_ids = self.env.context.get("mail_journey_trace_ids")
+        if trace_ids and self.composition_mode == "mass_mail":
+            return max(len(trace_ids), 1)
+        return super()._batch_size
+
     def _prepare_mail_values(self, res_ids):
         mail_values_all = super()._prepare_mail_values(res_ids)
         trace_ids = self.env.context.get("mail_journey_trace_ids")
