@@ -894,6 +894,7 @@ class MailJourney(models.Model):
         elif self.reentry == "after_days":
             since = fields.Datetime.now() - relativedelta(days=self.reentry_days)
             domain &= Domain("state", "in", ACTIVE_STATES) | Domain("date_start", ">", since)
+        # re-entry counts every enrollment of the record, also those the user cannot read
         blocked = {
             res_id
             for [res_id] in self.env["mail.journey.enrollment"]
@@ -927,6 +928,7 @@ class MailJourney(models.Model):
                 *(Domain(name, "in", [value, False]) for name, value in values.items()),
             ]
         )
+        # the records' change triggers journeys whoever made it
         journeys = self.sudo().search(domain)
         if "crm_stage_id" in values:
             journeys = journeys.filtered(

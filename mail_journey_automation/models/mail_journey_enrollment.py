@@ -185,6 +185,7 @@ class MailJourneyEnrollment(models.Model):
             for step in enrollment.journey_id.step_ids
             if not step.parent_id
         ]
+        # steps are scheduled by the journey, not by the user who enrolled
         return self.env["mail.journey.trace"].sudo().create(vals_list)
 
     def _close(self, state, reason):
@@ -195,6 +196,7 @@ class MailJourneyEnrollment(models.Model):
         self.trace_ids.filtered(lambda trace: trace.state == "scheduled").write(
             {"state": "cancelled", "state_message": reason}
         )
+        # approvals waiting for anyone (e.g. a team leader) end with the enrollment
         self.env["mail.journey.approval"].sudo().search(
             [("trace_id.enrollment_id", "in", self.ids)]
         )._cancel_open(reason)
@@ -300,6 +302,7 @@ class MailJourneyEnrollment(models.Model):
         of the companies ``keys``, except those of the leads ``lead_ids`` and
         of the ``records`` ((model, id) pairs): the contact who acted."""
         policy_field = "account_reply_policy" if event == "reply" else "account_deal_policy"
+        # the company's other contacts may be other salespeople's
         others = (
             self.sudo()
             .search(

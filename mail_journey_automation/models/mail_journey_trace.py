@@ -502,6 +502,7 @@ class MailJourneyTrace(models.Model):
         reached through another of ``records``."""
         emails = records._journey_get_emails()
         bounces = records._journey_get_bounce_counts()
+        # the blacklist is admin-only; it is only checked here
         blacklisted = set(
             self.env["mail.blacklist"]
             .sudo()
@@ -590,6 +591,7 @@ class MailJourneyTrace(models.Model):
         model_id = self.env["ir.model"]._get_id(step.journey_id.model)
         activity_type = step.activity_type_id or self.env.ref("mail.mail_activity_data_todo")
         deadline = fields.Date.context_today(self) + relativedelta(days=step.activity_deadline_days)
+        # the journey assigns activities to the salespeople, whoever runs it
         self.env["mail.activity"].sudo().create(
             [
                 {
@@ -692,6 +694,7 @@ class MailJourneyTrace(models.Model):
 
     def _log_events(self, event_type, **values):
         """Append one event per trace of ``self`` to the engagement log."""
+        # nobody may write events but the journeys (access rights)
         return (
             self.env["mail.journey.event"]
             .sudo()
@@ -798,6 +801,7 @@ class MailJourneyTrace(models.Model):
             self._log_events("unsubscribe", description=email)
         if not email:
             return
+        # the recipient (a public visitor) unsubscribes their own address
         self.env["mail.blacklist"].sudo()._add(
             email,
             message=self.env._(
@@ -878,6 +882,7 @@ class MailJourneyTrace(models.Model):
             parsed[res_id] = (root, nodes)
             # a title avoids link_tracker fetching every page while rendering
             links += [{**link, "title": link["label"] or link["url"]} for link in urls_and_labels]
+        # links are shortened for the journey, whoever runs it
         trackers = iter(self.env["link.tracker"].sudo().search_or_create(links))
         footers = {}
         for res_id, (root, nodes) in parsed.items():
