@@ -169,3 +169,37 @@ class JourneyCommon(MailCommon):
         return self.env["mail.journey.trace"].search(
             [("journey_id", "=", journey.id)] + [(key, "=", value) for key, value in domain.items()]
         )
+
+
+class QuotationSignalCommon(JourneyCommon):
+    """Helpers of the quotation signal tests (core and bridges): a running
+    journey triggered by a signal, and the signal check at a given time."""
+
+    def _signal_journey(self, signal, number):
+        """A running one-email journey on orders triggered by ``signal``
+        (``number``: days or views), each order entering once."""
+        template = self.env["mail.template"].create(
+            {
+                "name": "Quotation reminder",
+                "model_id": self.env["ir.model"]._get_id("sale.order"),
+                "subject": "About {{ object.name }}",
+                "body_html": "<p>Your quotation <t t-out='object.name'/></p>",
+                "use_default_to": True,
+            }
+        )
+        journey = self._create_journey(
+            [self._email_step(template)],
+            model="sale.order",
+            trigger="quotation_signal",
+            quotation_signal=signal,
+            quotation_signal_number=number,
+            reentry="once",
+        )
+        journey.action_start()
+        return journey
+
+    def _enrolled(self, journey, when):
+        """The journey's enrollments after the hourly signal check at ``when``."""
+        with self.mock_datetime_and_now(when):
+            journey._enroll_quotation_signals()
+        return journey.enrollment_ids

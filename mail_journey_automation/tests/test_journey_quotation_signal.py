@@ -4,11 +4,11 @@ from odoo import SUPERUSER_ID, Command
 from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase, tagged
 
-from .common import NOW, JourneyCommon
+from .common import NOW, QuotationSignalCommon
 
 
 @tagged("post_install", "-at_install", "mail_journey")
-class TestJourneyQuotationSignal(JourneyCommon):
+class TestJourneyQuotationSignal(QuotationSignalCommon):
     """Quotation signals as journey triggers and branch conditions, with
     time travel: viewed but not signed, viewed often, close to expiry,
     invoice overdue."""
@@ -41,34 +41,6 @@ class TestJourneyQuotationSignal(JourneyCommon):
                 message_type="notification",
                 subtype_xmlid="sale.mt_order_viewed",
             )
-
-    def _signal_journey(self, signal, number, model="sale.order"):
-        template = self.template_welcome
-        if model == "sale.order":
-            template = self.env["mail.template"].create(
-                {
-                    "name": "Quotation reminder",
-                    "model_id": self.env["ir.model"]._get_id("sale.order"),
-                    "subject": "About {{ object.name }}",
-                    "body_html": "<p>Your quotation <t t-out='object.name'/></p>",
-                    "use_default_to": True,
-                }
-            )
-        journey = self._create_journey(
-            [self._email_step(template)],
-            model=model,
-            trigger="quotation_signal",
-            quotation_signal=signal,
-            quotation_signal_number=number,
-            reentry="once",
-        )
-        journey.action_start()
-        return journey
-
-    def _enrolled(self, journey, when):
-        with self.mock_datetime_and_now(when):
-            journey._enroll_quotation_signals()
-        return journey.enrollment_ids
 
     def test_portal_views_are_counted(self):
         self._view(NOW)

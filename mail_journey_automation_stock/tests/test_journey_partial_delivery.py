@@ -3,11 +3,11 @@ from datetime import timedelta
 from odoo import Command
 from odoo.tests import tagged
 
-from odoo.addons.mail_journey_automation.tests.common import NOW, JourneyCommon
+from odoo.addons.mail_journey_automation.tests.common import NOW, QuotationSignalCommon
 
 
 @tagged("post_install", "-at_install", "mail_journey")
-class TestJourneyPartialDelivery(JourneyCommon):
+class TestJourneyPartialDelivery(QuotationSignalCommon):
     """A partial delivery as a quotation signal: part of the order shipped,
     the rest still awaited N days after the first delivery; as a journey
     trigger, as a branch condition, and when this addon goes away."""
@@ -46,34 +46,8 @@ class TestJourneyPartialDelivery(JourneyCommon):
         with self.mock_datetime_and_now(when):
             picking._action_done()
 
-    def _signal_journey(self, number):
-        template = self.env["mail.template"].create(
-            {
-                "name": "The rest of your order",
-                "model_id": self.env["ir.model"]._get_id("sale.order"),
-                "subject": "The rest of {{ object.name }} is on its way",
-                "body_html": "<p>Part of <t t-out='object.name'/> was shipped.</p>",
-                "use_default_to": True,
-            }
-        )
-        journey = self._create_journey(
-            [self._email_step(template)],
-            model="sale.order",
-            trigger="quotation_signal",
-            quotation_signal="partial_delivery",
-            quotation_signal_number=number,
-            reentry="once",
-        )
-        journey.action_start()
-        return journey
-
-    def _enrolled(self, journey, when):
-        with self.mock_datetime_and_now(when):
-            journey._enroll_quotation_signals()
-        return journey.enrollment_ids
-
     def test_partial_delivery_after_days_triggers(self):
-        journey = self._signal_journey(3)
+        journey = self._signal_journey("partial_delivery", 3)
         self.assertFalse(self._enrolled(journey, NOW), "nothing delivered yet")
         self._deliver(2, NOW)
         self.assertEqual(self.order.delivery_status, "partial")
@@ -83,7 +57,7 @@ class TestJourneyPartialDelivery(JourneyCommon):
         self.assertEqual(len(self._enrolled(journey, NOW + timedelta(days=4))), 1, "once")
 
     def test_full_delivery_is_no_signal(self):
-        journey = self._signal_journey(3)
+        journey = self._signal_journey("partial_delivery", 3)
         self._deliver(2, NOW)
         self._deliver(3, NOW + timedelta(days=1))
         self.assertEqual(self.order.delivery_status, "full")
@@ -120,7 +94,7 @@ class TestJourneyPartialDelivery(JourneyCommon):
     def test_uninstall_pauses_the_journeys_using_the_signal(self):
         """What uninstalling this addon does to the journeys and steps that
         use its signal (the selection's ondelete)."""
-        triggered = self._signal_journey(3)
+        triggered = self._signal_journey("partial_delivery", 3)
         conditioned = self._create_journey(
             [self._email_step(quotation_signal="partial_delivery", quotation_signal_number=0)]
         )
