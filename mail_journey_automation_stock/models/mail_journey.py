@@ -23,6 +23,7 @@ class MailJourney(models.Model):
             journey.message_post(
                 body=self.env._(
                     "Paused and made manual: its trigger, a partial delivery, went away with "
-                    "the Inventory bridge of the journeys."
+                    "the Inventory bridge of the journeys. Choose another trigger, or enroll "
+                    "records by hand, then resume the journey."
                 )
             )

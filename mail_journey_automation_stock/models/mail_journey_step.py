@@ -22,7 +22,7 @@ class MailJourneyStep(models.Model):
                 body=self.env._(
                     "Paused: the step '%(step)s' ran only for partly delivered orders, a "
                     "condition that went away with the Inventory bridge of the journeys. "
-                    "It now runs for every record.",
+                    "It now runs for every record: change or remove it, then resume the journey.",
                     step=step.name,
                 )
             )
