@@ -11,7 +11,7 @@ ensure_chromium
 
 ensure_template
 TEST_DB="mja_test_$$"
-LOG="$VAR/test.log"
+LOG="${TEST_LOG:-$VAR/test.log}"
 HTTP_PORT="${HTTP_PORT:-$(free_port)}"
 
 trap 'drop_db "$TEST_DB"' EXIT
