@@ -1,11 +1,13 @@
 from datetime import timedelta
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from .mail_journey_step import NEGATIVE_TRIGGERS
 
 OPEN_STATES = ("pending", "escalated")
+# what a salesperson edits before sending; the rest is the engine's bookkeeping
+EDITABLE_FIELDS = {"subject", "body_html"}
 
 
 class MailJourneyApproval(models.Model):
@@ -61,6 +63,26 @@ class MailJourneyApproval(models.Model):
     note = fields.Char(string="Outcome", readonly=True)
 
     _unique_trace = models.UniqueIndex("(trace_id)", "A journey email is approved once.")
+
+    # ------------------------------------------------------------
+    # ORM
+    # ------------------------------------------------------------
+
+    def write(self, vals):
+        """Users edit the subject and body of an email still waiting for
+        approval; the trace, the approver, the deadline and the state are
+        the engine's, which writes them as superuser."""
+        if not self.env.su:
+            if forbidden := sorted(set(vals) - EDITABLE_FIELDS):
+                raise AccessError(
+                    self.env._(
+                        "Only the subject and the body of a journey email to approve can be "
+                        "edited (not: %(fields)s). Use the Send and Skip buttons to decide.",
+                        fields=", ".join(forbidden),
+                    )
+                )
+            self._check_open()
+        return super().write(vals)
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -141,12 +163,25 @@ class MailJourneyApproval(models.Model):
                 trace_state, reason = reasons[approval.res_id]
                 approval.trace_id._finish(trace_state, reason)
                 approval._close("cancelled", reason)
-            for approval in approvals - refused:
-                # one composer per email: each carries its own edited content; the
-                # salesperson sends through the journey's mail servers, which only
-                # administrators may read
-                approval.trace_id.sudo()._send_email(
-                    step, emails, content={"subject": approval.subject, "body": approval.body_html}
+            by_template = (approvals - refused).grouped(
+                lambda approval, step=step: approval.trace_id.variant_id.template_id
+                or step.mail_template_id
+            )
+            for template, to_send in by_template.items():
+                # the approved subject and body go out as they are, as data: the
+                # composer renders only the journey's template (the recipients,
+                # the sender), as the engine does for any journey email
+                to_send.trace_id.sudo()._send_email(
+                    step,
+                    emails,
+                    template,
+                    final_content={
+                        approval.res_id: {
+                            "subject": approval.subject,
+                            "body_html": approval.body_html,
+                        }
+                        for approval in to_send
+                    },
                 )
             sent = (approvals - refused).trace_id
             sent._finish("done")

@@ -133,24 +133,21 @@ class MailJourneyEnrollment(models.Model):
     # ------------------------------------------------------------
 
     def action_cancel(self):
-        self.filtered(lambda enrollment: enrollment.state in ACTIVE_STATES)._close(
-            "cancelled",
-            self.env._("Stopped by %(user)s.", user=self.env.user.name),
-        )
+        self._check_user_may_act()
+        # enrollments are the engine's bookkeeping: written once the user's right is checked
+        self.sudo()._cancel_by_user()
         return True
 
     def action_pause(self):
         """Hold the pending steps of these enrollments until they resume."""
-        self.filtered(lambda enrollment: enrollment.state == "running").write(
-            {"state": "paused", "pause_until": False, "pause_reason": False}
-        )
+        self._check_user_may_act()
+        self.sudo()._pause()
         return True
 
     def action_resume(self):
         """Resume paused enrollments: their overdue steps become due now."""
-        paused = self.filtered(lambda enrollment: enrollment.state == "paused")
-        paused.write({"state": "running", "pause_until": False, "pause_reason": False})
-        paused.trace_ids._reschedule_overdue()
+        self._check_user_may_act()
+        self.sudo()._resume()
         return True
 
     def action_open_record(self):
@@ -165,6 +162,32 @@ class MailJourneyEnrollment(models.Model):
     # ------------------------------------------------------------
     # BUSINESS
     # ------------------------------------------------------------
+
+    def _check_user_may_act(self):
+        """A user stops, pauses or resumes the enrollments they can read, of
+        records they may edit.
+
+        :raise AccessError: otherwise
+        """
+        self.check_access("read")
+        for model, enrollments in self.grouped("res_model").items():
+            self.env[model].browse(enrollments.mapped("res_id")).exists().check_access("write")
+
+    def _cancel_by_user(self):
+        self.filtered(lambda enrollment: enrollment.state in ACTIVE_STATES)._close(
+            "cancelled",
+            self.env._("Stopped by %(user)s.", user=self.env.user.name),
+        )
+
+    def _pause(self):
+        self.filtered(lambda enrollment: enrollment.state == "running").write(
+            {"state": "paused", "pause_until": False, "pause_reason": False}
+        )
+
+    def _resume(self):
+        paused = self.filtered(lambda enrollment: enrollment.state == "paused")
+        paused.write({"state": "running", "pause_until": False, "pause_reason": False})
+        paused.trace_ids._reschedule_overdue()
 
     def _get_records(self):
         """Return the enrolled records; all enrollments share one model."""
@@ -192,12 +215,16 @@ class MailJourneyEnrollment(models.Model):
         """End the enrollments: their pending traces are cancelled."""
         if not self:
             return
-        self.write({"state": state, "exit_reason": reason, "date_end": fields.Datetime.now()})
-        self.trace_ids.filtered(lambda trace: trace.state == "scheduled").write(
+        # closing is the engine's bookkeeping, whoever's action or event ends the journey
+        enrollments = self.sudo()
+        enrollments.write(
+            {"state": state, "exit_reason": reason, "date_end": fields.Datetime.now()}
+        )
+        enrollments.trace_ids.filtered(lambda trace: trace.state == "scheduled").write(
             {"state": "cancelled", "state_message": reason}
         )
         # approvals waiting for anyone (e.g. a team leader) end with the enrollment
-        self.env["mail.journey.approval"].sudo().search(
+        enrollments.env["mail.journey.approval"].search(
             [("trace_id.enrollment_id", "in", self.ids)]
         )._cancel_open(reason)
 

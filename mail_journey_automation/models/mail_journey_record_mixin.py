@@ -111,6 +111,7 @@ class MailJourneyRecordMixin(models.AbstractModel):
         """The salesperson takes the records over: their journeys stop, and
         a to-do for the salesperson sums up what was sent and what the
         customer did."""
+        self.check_access("write")
         enrollments = self._get_active_journey_enrollments()
         summaries = self._journey_get_summaries()
         reason = self.env._("Taken over by %(user)s.", user=self.env.user.name)

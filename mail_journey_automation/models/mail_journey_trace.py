@@ -152,10 +152,13 @@ class MailJourneyTrace(models.Model):
 
     def action_retry(self):
         """Schedule failed traces again, due now."""
-        self.filtered(lambda trace: trace.state == "error").write(
+        self.enrollment_id._check_user_may_act()
+        # traces are the engine's bookkeeping: written once the user's right is checked
+        failed = self.sudo().filtered(lambda trace: trace.state == "error")
+        failed.write(
             {"state": "scheduled", "state_message": False, "schedule_date": fields.Datetime.now()}
         )
-        self._trigger_execution()
+        failed._trigger_execution()
         return True
 
     # ------------------------------------------------------------
@@ -166,7 +169,8 @@ class MailJourneyTrace(models.Model):
         """Make the overdue scheduled traces of ``self`` due now (after a
         pause) rather than all at once in the past, and wake the cron."""
         now = fields.Datetime.now()
-        overdue = self.filtered(
+        # the engine's bookkeeping, for the user who resumed
+        overdue = self.sudo().filtered(
             lambda trace: trace.state == "scheduled" and trace.schedule_date < now
         )
         overdue.schedule_date = now
@@ -443,11 +447,15 @@ class MailJourneyTrace(models.Model):
         postponed._trigger_execution()
         return {("scheduled", message): postponed}
 
-    def _send_email(self, step, emails, template=None, content=None):
+    def _send_email(self, step, emails, template=None, final_content=None):
         """Render and queue the step's email for the traces of ``self`` in
         one batch, through Odoo's mail composer (mass mail, log kept);
-        ``template`` (a variant's) replaces the step's, ``content`` (subject,
-        body) the template's, e.g. once edited by the salesperson."""
+        ``template`` (a variant's) replaces the step's. ``final_content``,
+        {record id: {"subject": str, "body_html": str}}, is content already
+        rendered (an approved email, edited or not by the salesperson): it
+        replaces the rendered subject and body as data and is never rendered
+        again, so that an expression typed into it (by the salesperson, or by
+        a visitor into a form field that the template printed) stays text."""
         journey = step.journey_id
         template = template or step.mail_template_id
         if not template.lang:
@@ -464,6 +472,7 @@ class MailJourneyTrace(models.Model):
                 # recipients stay email addresses: no partner created per lead
                 mail_composer_force_partners=False,
                 mail_journey_trace_ids=self.ids,
+                mail_journey_final_content=final_content or {},
             )
             .create(
                 {
@@ -476,7 +485,6 @@ class MailJourneyTrace(models.Model):
                     "force_send": False,
                     "mail_server_id": journey.mail_server_id.id,
                     "use_exclusion_list": False,
-                    **(content or {}),
                 }
             )
         )

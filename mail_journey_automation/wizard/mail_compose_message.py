@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import models
 
 
@@ -22,7 +24,22 @@ class MailComposeMessage(models.TransientModel):
         mail_values_all = super()._prepare_mail_values(res_ids)
         trace_ids = self.env.context.get("mail_journey_trace_ids")
         if trace_ids and self.composition_mode == "mass_mail":
+            self._journey_set_final_content(mail_values_all)
             self.env["mail.journey.trace"].browse(trace_ids)._get_mail_tracking_values(
                 mail_values_all
             )
         return mail_values_all
+
+    def _journey_set_final_content(self, mail_values_all):
+        """Replace the rendered subject and body of the emails given final
+        content in the context (approved journey emails) by that content,
+        after rendering: it is data and must not be rendered again."""
+        final_content = self.env.context.get("mail_journey_final_content") or {}
+        for res_id, values in mail_values_all.items():
+            content = final_content.get(res_id)
+            if not content:
+                continue
+            body = Markup(content.get("body_html") or "")
+            values.update(
+                {"subject": content.get("subject") or "", "body": body, "body_html": body}
+            )
