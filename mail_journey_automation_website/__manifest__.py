@@ -10,6 +10,10 @@
     "depends": ["mail_journey_automation", "website_crm"],
     "data": [
         "data/website_form_data.xml",
+        "data/mail_template_data.xml",
+        "data/mail_journey_templates.xml",
+        "views/mail_journey_views.xml",
+        "views/crm_lead_views.xml",
     ],
     "auto_install": True,
 }

@@ -1,1 +1,2 @@
+from . import crm_lead
 from . import mail_journey

@@ -1,11 +1,11 @@
 from odoo.exceptions import ValidationError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-from odoo.addons.mail_journey_automation.tests.common import JourneyCommon
+from .common import WebsiteFormCommon
 
 
 @tagged("post_install", "-at_install", "mail_journey")
-class TestWebsiteForm(HttpCase, JourneyCommon):
+class TestWebsiteForm(WebsiteFormCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -20,21 +20,6 @@ class TestWebsiteForm(HttpCase, JourneyCommon):
         cls.interests = cls.env["mail.journey.interest"].create(
             [{"name": "Paper tubes (test)"}, {"name": "Gift boxes (test)"}]
         )
-
-    def _post_form(self, cookies=None, **fields):
-        data = {
-            "contact_name": "Lina Chen",
-            "email_from": "lina.chen@greenleaf-tea.example.com",
-            "partner_name": "Greenleaf Tea",
-            "name": "Tea tubes for our spring range",
-            "description": "We need 5,000 tubes.",
-            **fields,
-        }
-        response = self.url_open("/website/form/crm.lead", data=data, cookies=cookies)
-        self.assertEqual(response.status_code, 200)
-        lead_id = response.json().get("id")
-        self.assertTrue(lead_id, f"the form was refused: {response.text}")
-        return self.env["crm.lead"].browse(lead_id)
 
     def test_website_form_lead_enters_welcome_journey(self):
         lead = self._post_form()
