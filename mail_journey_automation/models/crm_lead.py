@@ -302,10 +302,17 @@ class CrmLead(models.Model):
             )
         )
         if closed:
-            # B2B: the journeys of the company's other contacts follow their policy
-            keys = set(closed._journey_get_account_keys().values()) - {False}
+            # B2B: the journeys of the company's other contacts follow their
+            # policy, in the company of the deal (a lead of no company: the
+            # company the user works in)
+            keys = closed._journey_get_account_keys()
+            accounts = {
+                ((lead.company_id or self.env.company).id, keys[lead.id])
+                for lead in closed
+                if keys[lead.id]
+            }
             self.env["mail.journey.enrollment"]._journey_apply_account_policy(
-                keys, "deal", set(closed.ids)
+                accounts, "deal", set(closed.ids)
             )
         return result
 

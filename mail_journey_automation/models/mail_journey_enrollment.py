@@ -5,6 +5,7 @@ from datetime import timedelta
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models, tools
+from odoo.fields import Domain
 from odoo.tools import SQL
 
 from .mail_journey import ACTIVE_STATES
@@ -313,31 +314,43 @@ class MailJourneyEnrollment(models.Model):
     def _journey_coordinate_account(self, event):
         """One contact of a company acted (``event``: "reply" or "deal"):
         the active enrollments of the company's other contacts continue,
-        pause or stop, as their journey says."""
-        keys = set(self.filtered("account_key").mapped("account_key"))
-        if keys:
+        pause or stop, as their journey says (in the journeys of the same
+        company as the contact's journey only)."""
+        accounts = {
+            (enrollment.company_id.id, enrollment.account_key)
+            for enrollment in self
+            if enrollment.account_key
+        }
+        if accounts:
             self._journey_apply_account_policy(
-                keys,
+                accounts,
                 event,
                 set(self.lead_id.ids),
                 {(enrollment.res_model, enrollment.res_id) for enrollment in self},
             )
 
     @api.model
-    def _journey_apply_account_policy(self, keys, event, lead_ids, records=()):
+    def _journey_apply_account_policy(self, accounts, event, lead_ids, records=()):
         """Apply the journeys' policy for ``event`` to the active enrollments
-        of the companies ``keys``, except those of the leads ``lead_ids`` and
-        of the ``records`` ((model, id) pairs): the contact who acted."""
+        of the ``accounts`` ((company id, account key) pairs: a customer's
+        company as seen by one of our companies), except those of the leads
+        ``lead_ids`` and of the ``records`` ((model, id) pairs): the contact
+        who acted. A customer's reply or deal in one of our companies never
+        pauses or stops the journeys of another."""
         policy_field = "account_reply_policy" if event == "reply" else "account_deal_policy"
+        keys_by_company = defaultdict(set)
+        for company_id, key in accounts:
+            keys_by_company[company_id].add(key)
         # the company's other contacts may be other salespeople's
         others = (
             self.sudo()
             .search(
-                [
-                    ("account_key", "in", list(keys)),
-                    ("state", "in", ACTIVE_STATES),
-                    ("journey_id." + policy_field, "in", ("pause", "stop")),
-                ]
+                Domain.OR(
+                    Domain("company_id", "=", company_id) & Domain("account_key", "in", list(keys))
+                    for company_id, keys in keys_by_company.items()
+                )
+                & Domain("state", "in", ACTIVE_STATES)
+                & Domain("journey_id." + policy_field, "in", ("pause", "stop"))
             )
             .filtered(
                 lambda enrollment: enrollment.lead_id.id not in lead_ids

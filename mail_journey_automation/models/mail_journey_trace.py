@@ -800,30 +800,47 @@ class MailJourneyTrace(models.Model):
         new._on_engagement("bounced")
 
     def _register_unsubscribe(self):
-        """Blacklist the address this email went to and exit every running
-        enrollment of that address, in every journey."""
+        """Blacklist the address this email went to and exit this email's
+        enrollment and every running enrollment of that address, in every
+        journey.
+
+        The address is the one recorded when the email was queued, not the
+        record's current one: if the record's address changed since (a typo
+        fixed, or someone else's address typed in), the recipient's click
+        must not blacklist a stranger's address."""
         self.ensure_one()
-        email = self.enrollment_id._get_records()._journey_get_emails().get(self.res_id)
+        email = self.email
         if not self.unsubscribe_datetime:
             self.unsubscribe_datetime = fields.Datetime.now()
             self._log_events("unsubscribe", description=email)
-        if not email:
-            return
-        # the recipient (a public visitor) unsubscribes their own address
-        self.env["mail.blacklist"].sudo()._add(
-            email,
-            message=self.env._(
-                "Unsubscribed from the journey email '%(subject)s'.", subject=self.subject
-            ),
+        # the recipient (a public visitor) unsubscribes their own address and
+        # leaves the journeys of it, whoever's records they are
+        Enrollment = self.env["mail.journey.enrollment"].sudo()
+        enrollments = Enrollment.browse(self.enrollment_id.ids).filtered(
+            lambda enrollment: enrollment.state in ACTIVE_STATES
         )
-        self.env["mail.journey.enrollment"].sudo().search(
-            [
-                ("state", "in", ACTIVE_STATES),
-                "|",
-                ("lead_id.email_normalized", "=", email),
-                ("order_id.partner_id.email_normalized", "=", email),
-            ]
-        )._close("exited", self.env._("The customer unsubscribed."))
+        if email:
+            self.env["mail.blacklist"].sudo()._add(
+                email,
+                message=self.env._(
+                    "Unsubscribed from the journey email '%(subject)s'.", subject=self.subject
+                ),
+            )
+            enrollments |= Enrollment.search(
+                [
+                    ("state", "in", ACTIVE_STATES),
+                    "|",
+                    ("lead_id.email_normalized", "=", email),
+                    ("order_id.partner_id.email_normalized", "=", email),
+                ]
+            )
+        else:
+            _logger.warning(
+                "Journey trace %s: unsubscribe request not added to the blacklist, "
+                "the trace has no recorded recipient address; blacklist it by hand.",
+                self.id,
+            )
+        enrollments._close("exited", self.env._("The customer unsubscribed."))
 
     def _on_engagement(self, trigger, url=None):
         """The customer did ``trigger`` (opened, clicked, ...) with the emails

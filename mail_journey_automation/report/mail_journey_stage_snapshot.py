@@ -30,7 +30,12 @@ class MailJourneyStageSnapshot(models.Model):
             SQL(
                 """
                 CREATE OR REPLACE VIEW %s AS (
-                    SELECT ROW_NUMBER() OVER (ORDER BY week.day, log.stage_id) AS id,
+                    -- ordered on every group column: a row has the same id in every
+                    -- query (a search, then the read of the rows the user may see)
+                    SELECT ROW_NUMBER() OVER (
+                               ORDER BY week.day, log.stage_id, lead.user_id, lead.team_id,
+                                        lead.company_id
+                           ) AS id,
                            week.day::date AS date,
                            log.stage_id AS stage_id,
                            lead.user_id AS user_id,

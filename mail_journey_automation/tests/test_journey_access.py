@@ -98,6 +98,12 @@ class TestJourneyAccessRoles(JourneyCommon):
             "mail.journey.report": cls.env["mail.journey.report"].search(
                 [("journey_id", "=", cls.journey.id)]
             ),
+            "mail.journey.stage.report": cls.env["mail.journey.stage.report"].search(
+                [("lead_id", "in", cls.leads.ids)]
+            ),
+            "mail.journey.stage.snapshot": cls.env["mail.journey.stage.snapshot"].search(
+                [("user_id", "=", cls.user_sales.id), ("stage_id", "=", cls.stage_first.id)]
+            ),
         }
         other_team = cls.env["crm.team"].create({"name": "Other team"})
         cls.user_other_team = new_test_user(
@@ -178,6 +184,59 @@ class TestJourneyAccessRoles(JourneyCommon):
                     .search([("id", "in", records.ids)]),
                     records,
                 )
+
+    def test_salesperson_sees_only_own_leads_in_stage_reports(self):
+        """The stage funnel and the leads per stage name or count the leads
+        of each salesperson: "Own Documents Only" shows a salesperson their
+        own leads there, not a colleague's; "All Documents" and journey
+        managers see both."""
+        colleague_lead = self.env["crm.lead"].create(
+            {
+                "name": "Colleague's lead",
+                "email_from": "buyer@colleague.example.com",
+                "user_id": self.user_other_team.id,
+                "type": "opportunity",
+                "journey_stage_id": self.stage_first.id,
+            }
+        )
+        self.env.flush_all()
+        all_leads = self.leads | colleague_lead
+        sellers = self.user_sales | self.user_other_team
+        all_documents = new_test_user(
+            self.env, login="all_documents", groups="sales_team.group_sale_salesman_all_leads"
+        )
+        expected = {
+            self.user_sales: self.leads,
+            self.user_other_team: colleague_lead,
+            all_documents: all_leads,
+            self.user_journey_manager: all_leads,
+        }
+        for user, leads in expected.items():
+            with self.subTest(user=user.login):
+                stays = (
+                    self.env["mail.journey.stage.report"]
+                    .with_user(user)
+                    .search([("lead_id", "in", all_leads.ids)])
+                )
+                self.assertEqual(stays.lead_id, leads)
+                weeks = (
+                    self.env["mail.journey.stage.snapshot"]
+                    .with_user(user)
+                    .search(
+                        [("user_id", "in", sellers.ids), ("stage_id", "=", self.stage_first.id)]
+                    )
+                )
+                self.assertEqual(weeks.user_id, leads.user_id)
+                self.assertEqual(sum(weeks.mapped("lead_count")), len(leads))
+        colleague_stay = self.env["mail.journey.stage.report"].search(
+            [("lead_id", "=", colleague_lead.id)]
+        )
+        colleague_week = self.env["mail.journey.stage.snapshot"].search(
+            [("user_id", "=", self.user_other_team.id)]
+        )
+        for rows in (colleague_stay, colleague_week):
+            with self.subTest(model=rows._name), self.assertRaises(AccessError):
+                rows.with_user(self.user_sales).read(["user_id"])
 
     def test_user_of_another_company_sees_nothing(self):
         user = self.user_other_company

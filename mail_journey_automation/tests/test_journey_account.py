@@ -109,6 +109,60 @@ class TestJourneyAccount(JourneyCommon):
             "two gmail users are not colleagues",
         )
 
+    def _journeys_of_two_companies(self, **values):
+        """The same two-email journey in the current company and in another
+        one; in the other, a lead of Ann (a contact shared by both companies)."""
+        other_company = self.env["res.company"].create({"name": "Other Co"})
+        steps = [
+            self._email_step(),
+            self._email_step(self.template_intro, parent=0, interval_number=3),
+        ]
+        journey = self._create_journey(steps, **values)
+        other_journey = self._create_journey(steps, company_id=other_company.id, **values)
+        (journey | other_journey).action_start()
+        lead_ann_other = self.env["crm.lead"].create(
+            {
+                "name": "Lead Ann (Other Co)",
+                "partner_id": self.acme_ann.id,
+                "type": "opportunity",
+                "company_id": other_company.id,
+            }
+        )
+        return journey, other_journey, lead_ann_other
+
+    def test_reply_pauses_colleagues_of_the_same_company_only(self):
+        """Bob replies to a journey of company A: Ann's enrollments in A's
+        journeys pause, not her enrollment in a journey of company B, which
+        knows nothing of A's conversation."""
+        journey, other_journey, lead_ann_other = self._journeys_of_two_companies(
+            account_reply_policy="pause", contact_pause_hours=24
+        )
+        traces = self._send_first_email(journey, self.lead_bob | self.lead_ann)
+        self._send_first_email(other_journey, lead_ann_other)
+        other_enrollment = self._enrollment(other_journey, lead_ann_other)
+        self.assertEqual(other_enrollment.account_key, f"partner-{self.acme.id}")
+        traces.filtered(lambda trace: trace.lead_id == self.lead_bob)._register_reply()
+        self.assertEqual(self._enrollment(journey, self.lead_ann).state, "paused")
+        self.assertEqual(other_enrollment.state, "running")
+
+    def test_deal_closes_colleagues_of_the_same_company_only(self):
+        journey, other_journey, lead_ann_other = self._journeys_of_two_companies(
+            account_deal_policy="stop"
+        )
+        self._send_first_email(journey, self.lead_ann)
+        self._send_first_email(other_journey, lead_ann_other)
+        deal = self.env["crm.lead"].create(
+            {
+                "name": "Acme 10,000 tubes",
+                "partner_id": self.acme.id,
+                "type": "opportunity",
+                "company_id": other_journey.company_id.id,
+            }
+        )
+        deal.action_set_won()
+        self.assertEqual(self._enrollment(other_journey, lead_ann_other).state, "exited")
+        self.assertEqual(self._enrollment(journey, self.lead_ann).state, "running")
+
     def test_continue_policy_leaves_colleagues(self):
         journey = self._create_journey([self._email_step(), self._email_step(parent=0)])
         journey.action_start()

@@ -186,6 +186,40 @@ class TestJourneyTracking(JourneyCommon, HttpCase):
             1,
         )
 
+    def test_unsubscribe_blacklists_the_address_the_email_went_to(self):
+        """The lead's address changed after the email left (a typo fixed, or
+        someone else's address typed in): the recipient's click blacklists
+        the address the email went to, never the lead's new one."""
+        sent_to = self.leads[0].email_normalized
+        self.leads[0].email_from = "someone.else@other-customer.example.com"
+        response = self.url_open(
+            self._url("unsubscribe"),
+            data={"List-Unsubscribe": "One-Click"},
+            headers={"User-Agent": BROWSER},
+        )
+        self.assertEqual(response.status_code, 200)
+        Blacklist = self.env["mail.blacklist"]
+        self.assertTrue(Blacklist.search([("email", "=", sent_to)]))
+        self.assertFalse(
+            Blacklist.search([("email", "=", "someone.else@other-customer.example.com")])
+        )
+        self.assertTrue(self.trace.unsubscribe_datetime)
+
+    def test_unsubscribe_without_recorded_address_blacklists_nothing(self):
+        self.trace.email = False
+        with self.assertLogs(
+            "odoo.addons.mail_journey_automation.models.mail_journey_trace", "WARNING"
+        ) as logs:
+            response = self.url_open(
+                self._url("unsubscribe"), data={"List-Unsubscribe": "One-Click"}
+            )
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(f"trace {self.trace.id}", logs.output[0])
+        self.assertFalse(
+            self.env["mail.blacklist"].search([("email", "=", self.leads[0].email_normalized)])
+        )
+        self.assertTrue(self.trace.unsubscribe_datetime)
+
     def test_unsubscribe_tampered_token(self):
         response = self.url_open(self._url("unsubscribe")[:-4] + "0000", data={"a": "b"})
         self.assertEqual(response.status_code, 404)
