@@ -8,10 +8,8 @@ from markupsafe import Markup
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools.safe_eval import datetime as safe_datetime
-from odoo.tools.safe_eval import dateutil as safe_dateutil
-from odoo.tools.safe_eval import safe_eval
-from odoo.tools.safe_eval import time as safe_time
+
+from ..tools.stored_domain import NotLiteralDomainError, StoredDomainError, parse_stored_domain
 
 _logger = logging.getLogger(__name__)
 
@@ -792,10 +790,41 @@ class MailJourney(models.Model):
 
     @api.model
     def _eval_domain(self, domain_text, model_name, label):
+        """Read the stored domain ``domain_text`` as data (never as code, see
+        ``tools/stored_domain.py``) and check it against ``model_name``.
+
+        :raise ValidationError: when the text is not a literal domain (with
+            what is not allowed) or the domain is invalid
+        """
         if not domain_text:
             return Domain.TRUE
         try:
-            domain = Domain(safe_eval(domain_text, self._get_eval_context()))
+            value = parse_stored_domain(
+                domain_text,
+                uid=self.env.uid,
+                today=fields.Date.context_today(self),
+                tz_name=self.env.tz.zone,
+                now=fields.Datetime.now(),
+            )
+        except NotLiteralDomainError as error:
+            raise ValidationError(
+                self.env._(
+                    "The filter '%(label)s' is not a literal domain: %(reason)s. "
+                    "Use the filter editor.",
+                    label=label,
+                    reason=self.env._(error.reason),
+                )
+            ) from error
+        except StoredDomainError as error:
+            raise ValidationError(
+                self.env._(
+                    "The filter '%(label)s' is invalid: %(error)s",
+                    label=label,
+                    error=self.env._(error.reason),
+                )
+            ) from error
+        try:
+            domain = Domain(value)
             domain.validate(self.env[model_name])
         except Exception as error:
             raise ValidationError(
@@ -806,18 +835,6 @@ class MailJourney(models.Model):
                 )
             ) from error
         return domain
-
-    @api.model
-    def _get_eval_context(self):
-        return {
-            "datetime": safe_datetime,
-            "dateutil": safe_dateutil,
-            "time": safe_time,
-            "relativedelta": relativedelta,
-            "uid": self.env.uid,
-            "user": self.env.user,
-            "context_today": lambda: fields.Date.context_today(self),
-        }
 
     # ------------------------------------------------------------
     # ENROLLMENT

@@ -33,5 +33,7 @@ from . import test_journey_account
 from . import test_journey_lift
 from . import test_journey_lead_scoring
 from . import test_journey_quotation_signal
+from . import test_journey_domain_security
 from . import test_journey_security_approval
 from . import test_journey_security_bookkeeping
+from . import test_stored_domain
