@@ -3,11 +3,15 @@ import re
 import time
 from collections import defaultdict, deque
 
+from werkzeug.exceptions import RequestEntityTooLarge
+
 from odoo import http
 from odoo.http import request
-from odoo.tools import consteq
+from odoo.tools import consteq, email_normalize
 
 MAX_BODY_BYTES = 16 * 1024
+# levels of objects and lists in "data" ({"a": 1} is one)
+MAX_DATA_DEPTH = 10
 RATE_WINDOW_SECONDS = 60
 EVENT_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 FIELDS = {
@@ -20,6 +24,34 @@ FIELDS = {
 MAX_LENGTHS = {"email": 254, "phone": 64, "description": 2000}
 # requests per company in the last minute, per worker process
 _recent_requests = defaultdict(deque)
+
+
+def _body_stream_limit(controller):
+    """The most werkzeug's input stream gives the endpoint: a chunked body has
+    no Content-Length to refuse up front, so its stream stops one byte past
+    MAX_BODY_BYTES (and ``_parse`` answers 413) instead of being read to its
+    end, however long; a declared Content-Length is refused by ``_parse``
+    before anything is read, with the JSON answer."""
+    if request.httprequest.content_length is None:
+        return MAX_BODY_BYTES + 1
+    return request.httprequest.max_content_length
+
+
+def _json_depth(value):
+    """Levels of objects and lists in ``value`` (0 for a scalar), counted
+    without recursion and no further than one past MAX_DATA_DEPTH."""
+    depth, level = 0, [value]
+    while depth <= MAX_DATA_DEPTH:
+        containers = [item for item in level if isinstance(item, dict | list)]
+        if not containers:
+            break
+        depth += 1
+        level = [
+            child
+            for container in containers
+            for child in (container.values() if isinstance(container, dict) else container)
+        ]
+    return depth
 
 
 class BadRequest(Exception):
@@ -39,6 +71,7 @@ class MailJourneyEventController(http.Controller):
         methods=["POST"],
         csrf=False,
         save_session=False,
+        max_content_length=_body_stream_limit,
     )
     def external_event(self, **kwargs):
         try:
@@ -97,18 +130,7 @@ class MailJourneyEventController(http.Controller):
         recent.append(now)
 
     def _parse(self):
-        httprequest = request.httprequest
-        if (httprequest.content_length or 0) > MAX_BODY_BYTES:
-            raise BadRequest(413, f"The body is larger than {MAX_BODY_BYTES} bytes.")
-        if httprequest.mimetype != "application/json":
-            raise BadRequest(415, "Send the event as application/json.")
-        body = httprequest.get_data(cache=False)
-        if len(body) > MAX_BODY_BYTES:
-            raise BadRequest(413, f"The body is larger than {MAX_BODY_BYTES} bytes.")
-        try:
-            payload = json.loads(body)
-        except ValueError as error:
-            raise BadRequest(400, f"Malformed JSON: {error}") from error
+        payload = self._read_json()
         if not isinstance(payload, dict):
             raise BadRequest(400, "The body must be a JSON object.")
         if unknown := sorted(set(payload) - set(FIELDS)):
@@ -119,13 +141,58 @@ class MailJourneyEventController(http.Controller):
                 raise BadRequest(400, f"'{name}' must be a {kind.__name__}.")
             if isinstance(value, str) and len(value) > MAX_LENGTHS.get(name, 64):
                 raise BadRequest(400, f"'{name}' is too long.")
+        if _json_depth(payload.get("data")) > MAX_DATA_DEPTH:
+            raise BadRequest(
+                400,
+                f"'data' is nested too deeply: at most {MAX_DATA_DEPTH} levels of objects "
+                "and lists.",
+            )
         if not EVENT_NAME.match(payload.get("event") or ""):
             raise BadRequest(
                 400, "'event' is required: lowercase letters, digits, '_', '.' or '-'."
             )
-        if not payload.get("email") and not payload.get("phone"):
+        return self._normalize_identifiers(payload)
+
+    def _read_json(self):
+        """The body decoded, read no further than one byte past MAX_BODY_BYTES."""
+        httprequest = request.httprequest
+        if (httprequest.content_length or 0) > MAX_BODY_BYTES:
+            raise BadRequest(413, f"The body is larger than {MAX_BODY_BYTES} bytes.")
+        if httprequest.mimetype != "application/json":
+            raise BadRequest(415, "Send the event as application/json.")
+        try:
+            # the stream stops past MAX_BODY_BYTES + 1 (_body_stream_limit)
+            body = httprequest.get_data(cache=False)
+        except RequestEntityTooLarge:
+            body = None
+        if body is None or len(body) > MAX_BODY_BYTES:
+            raise BadRequest(413, f"The body is larger than {MAX_BODY_BYTES} bytes.")
+        try:
+            return json.loads(body)
+        except RecursionError as error:
+            raise BadRequest(400, "Malformed JSON: nested too deeply.") from error
+        except ValueError as error:
+            raise BadRequest(400, f"Malformed JSON: {error}") from error
+
+    def _normalize_identifiers(self, payload):
+        """``payload`` with its email normalized and its phone without
+        separators; a blank or invalid one is refused, never taken for "a
+        lead without one"."""
+        email, phone = payload.get("email"), payload.get("phone")
+        if email is None and phone is None:
             raise BadRequest(400, "Give the lead's 'email' or 'phone'.")
-        return payload
+        if email is not None and not (email := email_normalize(email)):
+            raise BadRequest(
+                400, "'email' is not a valid email address: correct it or leave it out."
+            )
+        Event = request.env["mail.journey.event"]
+        if phone is not None and not (phone := Event._sanitize_external_phone(phone)):
+            raise BadRequest(
+                400,
+                "'phone' is not a valid phone number: 6 to 17 digits, with an optional "
+                "leading '+', spaces, dashes, dots or parentheses; or leave it out.",
+            )
+        return {**payload, "email": email, "phone": phone}
 
     def _reply(self, status, **values):
         headers = [("Retry-After", str(RATE_WINDOW_SECONDS))] if status == 429 else None

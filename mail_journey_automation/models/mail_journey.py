@@ -931,10 +931,12 @@ class MailJourney(models.Model):
         return {"lead_id": record.id, "partner_id": record.partner_id.id}
 
     @api.model
-    def _enroll_on_event(self, records, trigger, **values):
+    def _enroll_on_event(self, records, trigger, company=None, **values):
         """Enroll ``records`` in the running journeys started by ``trigger``
         whose trigger values (``stage_id``, ``crm_stage_id``, ...) match.
-        Empty trigger values act as a wildcard."""
+        Empty trigger values act as a wildcard. With ``company``, only the
+        journeys of that company (a caller acting for one company, such as
+        the external events endpoint)."""
         if not records:
             return self.env["mail.journey.enrollment"]
         domain = Domain.AND(
@@ -945,6 +947,8 @@ class MailJourney(models.Model):
                 *(Domain(name, "in", [value, False]) for name, value in values.items()),
             ]
         )
+        if company:
+            domain &= Domain("company_id", "=", company.id)
         # the records' change triggers journeys whoever made it
         journeys = self.sudo().search(domain)
         if "crm_stage_id" in values:

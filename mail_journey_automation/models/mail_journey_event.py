@@ -37,6 +37,10 @@ MACHINE_NETWORKS = {
 # link of the same email, is a scanner following every link
 MACHINE_CLICK_SECONDS = 10
 MACHINE_BURST_SECONDS = 5
+# phone numbers of external events: separators dropped, then 6 to 17 digits
+# (15 of E.164, or 17 with an international prefix 00)
+PHONE_SEPARATORS = re.compile(r"[\s().-]")
+PLAUSIBLE_PHONE = re.compile(r"^\+?[0-9]{6,17}$")
 
 EVENT_TYPES = [
     ("sent", "Sent"),
@@ -95,20 +99,20 @@ class MailJourneyEvent(models.Model):
 
     @api.model
     def _receive_external(self, company, name, email=None, phone=None, **values):
-        """Record the external event ``name`` on the newest lead of ``company``
-        with this email (else this phone), enroll the lead in the journeys
-        started by that event and schedule the steps waiting for it.
+        """Record the external event ``name`` on a lead of ``company`` with
+        this email (else this phone), enroll the lead in the journeys of
+        ``company`` started by that event and schedule the steps of its
+        journeys waiting for it.
+
+        Leads without a company are matched too (after the company's own),
+        but only the journeys of ``company`` act on them: a company's token
+        never enrolls a lead in, or moves it forward in, another company's
+        journeys. A blank or invalid email or phone matches no lead.
 
         :return: (event, enrollments, scheduled traces); an empty event when
           no lead matches
         """
-        Lead = self.env["crm.lead"].with_company(company)
-        in_company = Domain("company_id", "in", [company.id, False])
-        lead = Lead.browse()
-        if email and (normalized := email_normalize(email)):
-            lead = Lead.search(in_company & Domain("email_normalized", "=", normalized), limit=1)
-        if not lead and phone:
-            lead = Lead.search(in_company & Domain("phone_mobile_search", "=", phone), limit=1)
+        lead = self._find_external_lead(company, email=email, phone=phone)
         if not lead:
             return (
                 self.browse(),
@@ -125,17 +129,47 @@ class MailJourneyEvent(models.Model):
             }
         )
         enrollments = self.env["mail.journey"]._enroll_on_event(
-            lead, "external", external_event=name
+            lead, "external", company=company, external_event=name
         )
         waiting = self.env["mail.journey.trace"].search(
             [
                 ("lead_id", "=", lead.id),
+                ("company_id", "=", company.id),
                 ("state", "=", "done"),
                 ("enrollment_id.state", "in", ACTIVE_STATES),
                 ("step_id.child_ids.trigger", "=", "event"),
             ]
         )
         return event, enrollments, waiting._schedule_children(("event",), event_name=name)
+
+    @api.model
+    def _find_external_lead(self, company, email=None, phone=None):
+        """The lead an external event reported with ``email`` and ``phone``
+        is about: by email, else by phone; a lead of ``company`` before a
+        lead without company; never a lead of another company."""
+        identifiers = []
+        if email and (normalized := email_normalize(email)):
+            identifiers.append(Domain("email_normalized", "=", normalized))
+        if phone and (sanitized := self._sanitize_external_phone(phone)):
+            # a blank phone would search the leads without one
+            identifiers.append(Domain("phone_mobile_search", "=", sanitized))
+        Lead = self.env["crm.lead"].with_company(company)
+        for identifier in identifiers:
+            for in_company in (
+                Domain("company_id", "=", company.id),
+                Domain("company_id", "=", False),
+            ):
+                if lead := Lead.search(identifier & in_company, limit=1):
+                    return lead
+        return Lead
+
+    @api.model
+    def _sanitize_external_phone(self, phone):
+        """``phone`` without spaces, dashes, parentheses and dots, or False
+        when what is left is not a plausible phone number (6 to 17 digits,
+        after an optional leading +)."""
+        sanitized = PHONE_SEPARATORS.sub("", phone or "")
+        return sanitized if PLAUSIBLE_PHONE.match(sanitized) else False
 
     @api.model
     def _get_machine_reason(self, trace, kind, user_agent, ip, link=None, honeypot=False):

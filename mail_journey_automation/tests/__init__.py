@@ -36,4 +36,5 @@ from . import test_journey_quotation_signal
 from . import test_journey_domain_security
 from . import test_journey_security_approval
 from . import test_journey_security_bookkeeping
+from . import test_journey_event_api_security
 from . import test_stored_domain

@@ -9,9 +9,9 @@ from .common import JourneyCommon
 TOKEN = "test-token-0123456789"
 
 
-@tagged("post_install", "-at_install", "mail_journey")
-class TestJourneyEventApi(JourneyCommon, HttpCase):
-    """The JSON endpoint through which chat and WhatsApp tools report events."""
+class JourneyEventApiCommon(JourneyCommon, HttpCase):
+    """The company's token, a lead with a phone, and a helper posting to the
+    external events endpoint."""
 
     @classmethod
     def setUpClass(cls):
@@ -30,6 +30,11 @@ class TestJourneyEventApi(JourneyCommon, HttpCase):
             headers["Authorization"] = f"Bearer {token}"
         data = payload if isinstance(payload, str | bytes) else json.dumps(payload)
         return self.url_open("/mail_journey/event", data=data, headers=headers)
+
+
+@tagged("post_install", "-at_install", "mail_journey")
+class TestJourneyEventApi(JourneyEventApiCommon):
+    """The JSON endpoint through which chat and WhatsApp tools report events."""
 
     def test_event_recorded_on_lead_found_by_email(self):
         response = self._post(
