@@ -123,6 +123,23 @@ class TestJourneySecurityBookkeeping(JourneyCommon):
             self.colleague_lead.with_user(self.user_sales).action_journey_take_over()
         self.assertEqual(colleague.state, "running")
 
+    def test_enroll_wizard_refuses_records_the_user_cannot_read(self):
+        wizard = self.env["mail.journey.enroll"].with_user(self.user_sales)
+        for lead in (self.colleague_lead, self.foreign_lead):
+            with self.subTest(lead=lead.name), self.assertRaises(AccessError):
+                wizard.create(
+                    {"res_model": "crm.lead", "res_ids": [lead.id], "journey_id": self.journey.id}
+                ).action_enroll()
+        self.assertFalse(self.journey.enrollment_ids)
+
+    def test_portal_user_reads_no_journey_data(self):
+        portal = new_test_user(self.env, login="journey_portal", groups="base.group_portal")
+        self.journey._enroll(self.leads[0])
+        trace = self.journey.enrollment_ids.trace_ids
+        for records in (self.journey, self.journey.enrollment_ids, trace):
+            with self.subTest(model=records._name), self.assertRaises(AccessError):
+                records.with_user(portal).read(["display_name"])
+
     def test_salesperson_cannot_retry_a_colleague_trace(self):
         trace = self.journey._enroll(self.colleague_lead).trace_ids
         trace.write({"state": "error", "state_message": "SMTP down"})
