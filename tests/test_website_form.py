@@ -27,14 +27,14 @@ PAGE_ARCH = """
           <input type="text" name="partner_name"/>
           <input type="text" name="name" required="1"/>
           <textarea name="description"/>
-          <select name="company_size">
+          <select name="journey_company_size">
             <option value="1_10">1-10 employees</option>
             <option value="51_200">51-200 employees</option>
           </select>
-          <select name="industry_id">
+          <select name="journey_industry_id">
             <option t-att-value="industry">Tea</option>
           </select>
-          <input type="checkbox" name="interest_ids" t-att-value="interest"/>
+          <input type="checkbox" name="journey_interest_ids" t-att-value="interest"/>
           <input type="checkbox" name="journey_consent" value="on"/>
         </form>
       </section>
@@ -161,9 +161,9 @@ class TestWebsiteLeadForm(BlackBoxCase):
             "partner_name": "Greenleaf Tea",
             "name": "Tea tubes for our spring range",
             "description": "We need 5,000 printed tubes by April.",
-            "company_size": "51_200",
+            "journey_company_size": "51_200",
         }
-        self.assertIn("51_200", form.values["option:company_size"])
+        self.assertIn("51_200", form.values["option:journey_company_size"])
         values = {
             name: typed.get(name) or form.values[name] or form.values[f"option:{name}"][0]
             for name in form.fields
@@ -191,9 +191,9 @@ class TestWebsiteLeadForm(BlackBoxCase):
                 "source_id",
                 "medium_id",
                 "campaign_id",
-                "company_size",
-                "industry_id",
-                "interest_ids",
+                "journey_company_size",
+                "journey_industry_id",
+                "journey_interest_ids",
                 "journey_consent",
                 "journey_consent_source",
             ],
@@ -202,9 +202,9 @@ class TestWebsiteLeadForm(BlackBoxCase):
         self.assertEqual(lead["source_id"][1], "Newsletter BB")
         self.assertEqual(lead["medium_id"][1], "Email")
         self.assertEqual(lead["campaign_id"][1], "Spring BB")
-        self.assertEqual(lead["company_size"], "51_200")
-        self.assertEqual(lead["industry_id"][0], self.industry)
-        self.assertEqual(lead["interest_ids"], [self.interest])
+        self.assertEqual(lead["journey_company_size"], "51_200")
+        self.assertEqual(lead["journey_industry_id"][0], self.industry)
+        self.assertEqual(lead["journey_interest_ids"], [self.interest])
         self.assertTrue(lead["journey_consent"])
         self.assertIn(PAGE_URL, lead["journey_consent_source"])
         enrollments = rpc(

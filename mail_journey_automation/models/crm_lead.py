@@ -118,7 +118,7 @@ class CrmLead(models.Model):
         help="The investor's risk profile, for journeys that match products to it.",
     )
     # segmentation, which website forms can collect (website bridge)
-    company_size = fields.Selection(
+    journey_company_size = fields.Selection(
         [
             ("1_10", "1-10 employees"),
             ("11_50", "11-50 employees"),
@@ -126,11 +126,15 @@ class CrmLead(models.Model):
             ("201_1000", "201-1000 employees"),
             ("1000_plus", "More than 1000 employees"),
         ],
+        string="Company Size",
         tracking=True,
     )
-    industry_id = fields.Many2one("res.partner.industry", index="btree_not_null", tracking=True)
-    interest_ids = fields.Many2many(
+    journey_industry_id = fields.Many2one(
+        "res.partner.industry", string="Industry", index="btree_not_null", tracking=True
+    )
+    journey_interest_ids = fields.Many2many(
         "mail.journey.interest",
+        string="Interest",
         help="What the contact is interested in (products, services, topics), "
         "for journey audiences, conditions and personalised emails.",
     )

@@ -18,7 +18,7 @@ class MailJourneyInterest(models.Model):
     def _compute_lead_count(self):
         counts = dict(
             self.env["crm.lead"]._read_group(
-                [("interest_ids", "in", self.ids)], ["interest_ids"], ["__count"]
+                [("journey_interest_ids", "in", self.ids)], ["journey_interest_ids"], ["__count"]
             )
         )
         for interest in self:

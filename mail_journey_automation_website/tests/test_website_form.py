@@ -62,18 +62,23 @@ class TestWebsiteForm(WebsiteFormCommon):
 
     def test_website_form_collects_segmentation(self):
         lead = self._post_form(
-            company_size="51_200",
-            industry_id=str(self.industry.id),
-            interest_ids=",".join(str(i) for i in self.interests.ids),
+            journey_company_size="51_200",
+            journey_industry_id=str(self.industry.id),
+            journey_interest_ids=",".join(str(i) for i in self.interests.ids),
         )
-        self.assertEqual(lead.company_size, "51_200")
-        self.assertEqual(lead.industry_id, self.industry)
-        self.assertEqual(lead.interest_ids, self.interests)
+        self.assertEqual(lead.journey_company_size, "51_200")
+        self.assertEqual(lead.journey_industry_id, self.industry)
+        self.assertEqual(lead.journey_interest_ids, self.interests)
 
     def test_segmentation_fields_are_mappable_in_form_builder(self):
         model = self.env["ir.model"].sudo().search([("model", "=", "crm.lead")])
         writable = model._get_form_writable_fields()
-        for name in ("company_size", "industry_id", "interest_ids", "journey_consent"):
+        for name in (
+            "journey_company_size",
+            "journey_industry_id",
+            "journey_interest_ids",
+            "journey_consent",
+        ):
             self.assertIn(name, writable)
         self.assertNotIn("journey_engagement_score", writable, "journey internals stay private")
 
