@@ -9,6 +9,7 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 
+from ..tools.intervals import INTERVAL_UNITS, interval_delta
 from ..tools.stored_domain import NotLiteralDomainError, StoredDomainError, parse_stored_domain
 
 _logger = logging.getLogger(__name__)
@@ -19,13 +20,6 @@ ACTIVE_STATES = ("running", "paused")
 # each, so that enrolling a large audience takes bounded memory
 ENROLL_BATCH_SIZE = 1000
 JOURNEY_MODELS = [("crm.lead", "Lead/Opportunity"), ("sale.order", "Sales Order")]
-INTERVAL_UNITS = [
-    ("minutes", "Minutes"),
-    ("hours", "Hours"),
-    ("days", "Days"),
-    ("weeks", "Weeks"),
-    ("months", "Months"),
-]
 # triggers checked by the date cron
 DATE_TRIGGERS = ("date", "yearly", "fixed_date", "repeat_purchase", "winback")
 MONTHS = [
@@ -55,11 +49,6 @@ ACCOUNT_POLICIES = [
     ("pause", "Pause"),
     ("stop", "Stop"),
 ]
-
-
-def interval_delta(number, unit):
-    """Return the relativedelta of ``number`` ``unit`` (an INTERVAL_UNITS key)."""
-    return relativedelta(**{unit: number or 0})
 
 
 class MailJourney(models.Model):

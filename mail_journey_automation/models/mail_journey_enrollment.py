@@ -1,4 +1,3 @@
-import hashlib
 from collections import defaultdict
 from datetime import timedelta
 
@@ -8,6 +7,7 @@ from odoo import api, fields, models, tools
 from odoo.fields import Domain
 from odoo.tools import SQL
 
+from ..tools.assignment import bucket
 from .mail_journey import ACTIVE_STATES
 from .mail_journey_step import NEGATIVE_TRIGGERS, POSITIVE_TRIGGERS
 
@@ -271,10 +271,10 @@ class MailJourneyEnrollment(models.Model):
     # ------------------------------------------------------------
 
     def _get_holdout_bucket(self):
-        """A number in [0, 100) drawn from the journey and the record."""
+        """A number in [0, 100) drawn from the journey and the record: the
+        bucket (``tools.assignment.bucket``) of "<journey id>:<model>:<id>"."""
         self.ensure_one()
-        seed = f"{self.journey_id.id}:{self.res_model}:{self.res_id}".encode()
-        return int(hashlib.sha256(seed).hexdigest()[:8], 16) % 100
+        return bucket(f"{self.journey_id.id}:{self.res_model}:{self.res_id}")
 
     @api.model
     def _journey_skip_hold_out(self, traces):

@@ -1,4 +1,3 @@
-import ipaddress
 import re
 
 from dateutil.relativedelta import relativedelta
@@ -7,36 +6,9 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import email_normalize
 
+from ..tools import machine
 from .mail_journey import ACTIVE_STATES
 
-# Machine engagement rules (README, "Machine opens and clicks").
-MACHINE_USER_AGENT = re.compile(
-    r"bot\b|crawler|spider|scanner|preview|python-requests|python-urllib|curl/|wget/|"
-    r"go-http-client|java/|libwww|httpclient|okhttp|headless|phantomjs|barracuda|mimecast|"
-    r"proofpoint|symantec|trendmicro|forcepoint|sophos|fortiguard|safelinks|"
-    r"microsoft office|ms-office|skypeuripreview|facebookexternalhit|slackbot",
-    re.IGNORECASE,
-)
-MACHINE_NETWORKS = {
-    "Apple Mail Privacy Protection": ["17.0.0.0/8"],
-    "Microsoft Defender / Safe Links": [
-        "40.92.0.0/15",
-        "40.107.0.0/16",
-        "52.100.0.0/14",
-        "104.47.0.0/17",
-    ],
-    "Mimecast": ["205.139.110.0/24", "207.211.30.0/24", "91.220.42.0/24"],
-    "Proofpoint": ["148.163.128.0/19", "67.231.144.0/20"],
-    "Barracuda": ["64.235.144.0/20", "209.222.80.0/21"],
-}
-MACHINE_NETWORKS = {
-    name: [ipaddress.ip_network(network) for network in networks]
-    for name, networks in MACHINE_NETWORKS.items()
-}
-# a click this soon after sending, or this soon after a click on another
-# link of the same email, is a scanner following every link
-MACHINE_CLICK_SECONDS = 10
-MACHINE_BURST_SECONDS = 5
 # phone numbers of external events: separators dropped, then 6 to 17 digits
 # (15 of E.164, or 17 with an international prefix 00)
 PHONE_SEPARATORS = re.compile(r"[\s().-]")
@@ -174,49 +146,64 @@ class MailJourneyEvent(models.Model):
     @api.model
     def _get_machine_reason(self, trace, kind, user_agent, ip, link=None, honeypot=False):
         """Why an open or a click of ``trace`` comes from a machine (privacy
-        proxy, security scanner), or False when a person did it."""
+        proxy, security scanner), or False when a person did it (rules in
+        ``tools/machine.py``)."""
         if honeypot:
-            return self.env._("clicked the hidden link no person can see")
-        reason = self._get_client_machine_reason(user_agent, ip)
+            reason = machine.MachineReason(machine.HONEYPOT)
+        else:
+            reason = machine.client_machine_reason(user_agent, ip)
         if not reason and kind == "click":
-            reason = self._get_click_machine_reason(trace, link)
-        return reason
+            reason = machine.click_machine_reason(*self._get_click_timing(trace, link))
+        return self._get_machine_reason_text(reason)
 
     @api.model
     def _get_client_machine_reason(self, user_agent, ip):
-        if not user_agent:
-            return self.env._("no user agent")
-        if match := MACHINE_USER_AGENT.search(user_agent):
-            return self.env._("user agent %(agent)s", agent=match.group(0))
-        try:
-            address = ipaddress.ip_address(ip or "")
-        except ValueError:
-            return False
-        return next(
-            (
-                self.env._("address of %(network)s", network=name)
-                for name, networks in MACHINE_NETWORKS.items()
-                if any(address in network for network in networks)
-            ),
-            False,
-        )
+        """Why a request with this ``user_agent`` from ``ip`` comes from a
+        machine, or False."""
+        return self._get_machine_reason_text(machine.client_machine_reason(user_agent, ip))
 
     @api.model
     def _get_click_machine_reason(self, trace, link):
+        """Why a click now on ``link`` of ``trace`` is too fast for a person,
+        or False."""
+        return self._get_machine_reason_text(
+            machine.click_machine_reason(*self._get_click_timing(trace, link))
+        )
+
+    @api.model
+    def _get_click_timing(self, trace, link):
+        """(seconds since ``trace`` was sent or None, seconds since the
+        latest click on another link than ``link`` of ``trace`` within the
+        burst window or None), for ``machine.click_machine_reason``."""
         now = fields.Datetime.now()
         sent = trace.sent_datetime or trace.date_done
-        if sent and (now - sent).total_seconds() < MACHINE_CLICK_SECONDS:
-            return self.env._(
-                "clicked %(seconds)s seconds after sending",
-                seconds=int((now - sent).total_seconds()),
-            )
         recent = self.search(
             [
                 ("trace_id", "=", trace.id),
                 ("type", "=", "click"),
-                ("date", ">=", now - relativedelta(seconds=MACHINE_BURST_SECONDS)),
+                ("date", ">=", now - relativedelta(seconds=machine.MACHINE_BURST_SECONDS)),
             ]
         ).filtered(lambda event: event.link_id != link)
-        if recent:
-            return self.env._("several links clicked within seconds")
-        return False
+        return (
+            (now - sent).total_seconds() if sent else None,
+            (now - max(recent.mapped("date"))).total_seconds() if recent else None,
+        )
+
+    @api.model
+    def _get_machine_reason_text(self, reason):
+        """The sentence, in the user's language, of a ``machine.MachineReason``
+        (False for None)."""
+        if not reason:
+            return False
+        code, detail = reason
+        texts = {
+            machine.HONEYPOT: lambda: self.env._("clicked the hidden link no person can see"),
+            machine.NO_USER_AGENT: lambda: self.env._("no user agent"),
+            machine.USER_AGENT: lambda: self.env._("user agent %(agent)s", agent=detail),
+            machine.NETWORK: lambda: self.env._("address of %(network)s", network=detail),
+            machine.CLICK_AFTER_SENDING: lambda: self.env._(
+                "clicked %(seconds)s seconds after sending", seconds=detail
+            ),
+            machine.CLICK_BURST: lambda: self.env._("several links clicked within seconds"),
+        }
+        return texts[code]()

@@ -2,37 +2,9 @@ from markupsafe import Markup
 
 from odoo import api, fields, models, tools
 
+from ..tools.free_mail import business_domain, free_mail_domains
 from .mail_journey import ACTIVE_STATES
 
-# free-mail providers: their addresses tell nothing about the contact's company
-FREE_MAIL_DOMAINS = {
-    "126.com",
-    "139.com",
-    "163.com",
-    "aol.com",
-    "foxmail.com",
-    "gmail.com",
-    "gmx.de",
-    "gmx.net",
-    "googlemail.com",
-    "hotmail.com",
-    "icloud.com",
-    "live.com",
-    "mail.ru",
-    "me.com",
-    "msn.com",
-    "naver.com",
-    "outlook.com",
-    "proton.me",
-    "protonmail.com",
-    "qq.com",
-    "sina.com",
-    "sohu.com",
-    "web.de",
-    "yahoo.com",
-    "yandex.ru",
-    "ymail.com",
-}
 FREE_MAIL_PARAM = "mail_journey.free_mail_domains"
 
 
@@ -299,11 +271,11 @@ class MailJourneyRecordMixin(models.AbstractModel):
 
     @api.model
     def _journey_get_free_mail_domains(self):
-        """The free-mail domains: the built-in list and the system parameter's."""
+        """The free-mail domains: the built-in list (``tools/free_mail.py``)
+        and the system parameter's."""
+        # a technical setting every user's journeys depend on, readable by admins only
         extra = self.env["ir.config_parameter"].sudo().get_param(FREE_MAIL_PARAM, "")
-        return FREE_MAIL_DOMAINS | {
-            domain.strip().lower() for domain in extra.split(",") if domain.strip()
-        }
+        return free_mail_domains(extra)
 
     def _journey_get_account_keys(self):
         """Return {record id: key of the customer's company or False}: its
@@ -314,10 +286,10 @@ class MailJourneyRecordMixin(models.AbstractModel):
         keys = {}
         for record in self:
             company = record.partner_id.commercial_partner_id
-            domain = (emails.get(record.id) or "").rpartition("@")[2]
+            domain = business_domain(emails.get(record.id), free_domains)
             if company.is_company:
                 keys[record.id] = f"partner-{company.id}"
-            elif domain and domain not in free_domains:
+            elif domain:
                 keys[record.id] = f"domain-{domain}"
             else:
                 keys[record.id] = False

@@ -7,13 +7,11 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.fields import Domain
 
-from .mail_journey import INTERVAL_UNITS, QUOTATION_SIGNALS, interval_delta
-from .mail_journey_step_variant import (
-    AB_METRICS,
-    SIGNIFICANCE_LEVEL,
-    assignment_position,
-    two_proportion_p_value,
-)
+from ..tools.assignment import pick_weighted
+from ..tools.intervals import INTERVAL_UNITS, interval_delta
+from ..tools.statistics import two_proportion_p_value
+from .mail_journey import QUOTATION_SIGNALS
+from .mail_journey_step_variant import AB_METRICS, SIGNIFICANCE_LEVEL, assignment_position
 
 # engagement branch -> the event it waits for (on the parent email's trace)
 POSITIVE_TRIGGERS = {"opened": "open", "clicked": "click", "replied": "reply", "bounced": "bounce"}
@@ -629,15 +627,10 @@ class MailJourneyStep(models.Model):
 
     def _pick_split_variant(self, position):
         """The variant of the split whose slice of the cumulative weights,
-        laid over [0, 1), holds ``position``."""
+        laid over [0, 1), holds ``position`` (empty without split)."""
         split = self._get_split_variants()
-        target = position * sum(split.mapped("weight"))
-        cumulative = 0
-        for variant in split:
-            cumulative += variant.weight
-            if target < cumulative:
-                return variant
-        return split[-1:]
+        index = pick_weighted(position, split.mapped("weight"))
+        return split[index] if index is not None else split
 
     def _get_variant_assignments(self, traces, records):
         """Choose the variant of each trace of ``traces`` (email traces of

@@ -1,8 +1,7 @@
-import hashlib
-import math
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+
+from ..tools.assignment import position
 
 # A/B decision: two-sided two-proportion z-test at this level
 SIGNIFICANCE_LEVEL = 0.05
@@ -11,28 +10,11 @@ AB_METRICS = {"open": "open_datetime", "click": "click_datetime", "reply": "repl
 
 
 def assignment_position(enrollment_id, step_id):
-    """A number in [0, 1) fixed for one enrollment at one step.
-
-    The first 8 bytes of SHA-256("<enrollment id>-<step id>"), divided by
-    2**64: the same enrollment always lands on the same position (no
-    randomness, no dependency on Python's salted ``hash()``), and positions
-    are spread evenly over [0, 1) across enrollments."""
-    digest = hashlib.sha256(f"{enrollment_id}-{step_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
-
-
-def two_proportion_p_value(successes_a, size_a, successes_b, size_b):
-    """Two-sided p-value of the two-proportion z-test (pooled variance) of
-    successes_a / size_a against successes_b / size_b; 1.0 when the test is
-    undefined (an empty sample, or no variance at all)."""
-    if not size_a or not size_b:
-        return 1.0
-    pooled = (successes_a + successes_b) / (size_a + size_b)
-    error = math.sqrt(pooled * (1 - pooled) * (1 / size_a + 1 / size_b))
-    if not error:
-        return 1.0
-    z = (successes_a / size_a - successes_b / size_b) / error
-    return math.erfc(abs(z) / math.sqrt(2))
+    """A number in [0, 1) fixed for one enrollment at one step: the
+    position (``tools.assignment.position``) of "<enrollment id>-<step id>".
+    The same enrollment always lands on the same position, and positions are
+    spread evenly over [0, 1) across enrollments."""
+    return position(f"{enrollment_id}-{step_id}")
 
 
 class MailJourneyStepVariant(models.Model):

@@ -1,37 +1,7 @@
-import math
-
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-# two-sided 95% quantile of the normal distribution
-Z_95 = 1.959964
-
-
-def proportion_lift(success_a, total_a, success_b, total_b):
-    """Difference of two proportions (a - b) and its 95% confidence interval
-    (normal approximation, unpooled): (p_a, p_b, diff, low, high), or None
-    when a group is empty."""
-    if not total_a or not total_b:
-        return None
-    p_a, p_b = success_a / total_a, success_b / total_b
-    error = Z_95 * math.sqrt(p_a * (1 - p_a) / total_a + p_b * (1 - p_b) / total_b)
-    diff = p_a - p_b
-    return p_a, p_b, diff, diff - error, diff + error
-
-
-def mean_lift(sum_a, sum_sq_a, count_a, sum_b, sum_sq_b, count_b):
-    """Difference of two means (a - b) from sums and sums of squares, and its
-    95% confidence interval (normal approximation, unequal variances):
-    (mean_a, mean_b, diff, low, high), or None when a group has fewer than
-    two members."""
-    if count_a < 2 or count_b < 2:
-        return None
-    mean_a, mean_b = sum_a / count_a, sum_b / count_b
-    var_a = max(sum_sq_a - count_a * mean_a**2, 0) / (count_a - 1)
-    var_b = max(sum_sq_b - count_b * mean_b**2, 0) / (count_b - 1)
-    error = Z_95 * math.sqrt(var_a / count_a + var_b / count_b)
-    diff = mean_a - mean_b
-    return mean_a, mean_b, diff, diff - error, diff + error
+from ..tools.statistics import mean_lift, proportion_lift
 
 
 class MailJourneyLiftReport(models.Model):

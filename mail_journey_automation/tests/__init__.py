@@ -38,4 +38,5 @@ from . import test_journey_security_approval
 from . import test_journey_security_bookkeeping
 from . import test_journey_event_api_security
 from . import test_stored_domain
+from . import test_tools
 from . import test_journey_security_models

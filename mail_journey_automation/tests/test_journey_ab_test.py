@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from ..models.mail_journey_step_variant import two_proportion_p_value
+from ..tools.statistics import two_proportion_p_value
 from .common import NOW, JourneyCommon
 
 

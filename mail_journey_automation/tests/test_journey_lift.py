@@ -4,7 +4,7 @@ from datetime import timedelta
 from odoo import Command, fields
 from odoo.tests import tagged
 
-from odoo.addons.mail_journey_automation.report.mail_journey_lift_report import (
+from odoo.addons.mail_journey_automation.tools.statistics import (
     mean_lift,
     proportion_lift,
 )
