@@ -9,4 +9,5 @@
     "license": "LGPL-3",
     "depends": ["mail_journey_automation", "sale_stock"],
     "auto_install": True,
+    "uninstall_hook": "uninstall_hook",
 }

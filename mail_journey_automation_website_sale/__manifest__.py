@@ -16,4 +16,5 @@
         "views/crm_lead_views.xml",
     ],
     "auto_install": True,
+    "uninstall_hook": "uninstall_hook",
 }

@@ -19,9 +19,6 @@ ACTIVE_STATES = ("running", "paused")
 # enrollments created per batch; past one batch, the cache is dropped after
 # each, so that enrolling a large audience takes bounded memory
 ENROLL_BATCH_SIZE = 1000
-JOURNEY_MODELS = [("crm.lead", "Lead/Opportunity"), ("sale.order", "Sales Order")]
-# triggers checked by the date cron
-DATE_TRIGGERS = ("date", "yearly", "fixed_date", "repeat_purchase", "winback")
 MONTHS = [
     ("1", "January"),
     ("2", "February"),
@@ -35,13 +32,6 @@ MONTHS = [
     ("10", "October"),
     ("11", "November"),
     ("12", "December"),
-]
-# B2B: what happened to the customer's quotation (trigger and branch condition)
-QUOTATION_SIGNALS = [
-    ("viewed_unsigned", "Quotation viewed, not signed or paid after N days"),
-    ("viewed_often", "Quotation viewed N times or more"),
-    ("expiring", "Quotation expires within N days"),
-    ("invoice_overdue", "Invoice overdue for N days or more"),
 ]
 # what the journeys of a company's other contacts do when one of them acts
 ACCOUNT_POLICIES = [
@@ -85,7 +75,9 @@ class MailJourney(models.Model):
     )
     description = fields.Text(translate=True)
     # audience
-    model = fields.Selection(JOURNEY_MODELS, string="Applies to", required=True, default="crm.lead")
+    model = fields.Selection(
+        selection="_selection_model", string="Applies to", required=True, default="crm.lead"
+    )
     domain = fields.Char(
         string="Audience",
         default="[]",
@@ -93,20 +85,7 @@ class MailJourney(models.Model):
     )
     # entry
     trigger = fields.Selection(
-        [
-            ("create", "Record created"),
-            ("journey_stage", "Enters the journey stage"),
-            ("crm_stage", "CRM stage changes"),
-            ("order_state", "Sales order status changes"),
-            ("date", "Date reached"),
-            ("yearly", "Yearly date (anniversary)"),
-            ("fixed_date", "Fixed date every year (holiday)"),
-            ("repeat_purchase", "Customer due to reorder"),
-            ("winback", "No order for a while (win-back)"),
-            ("external", "External event"),
-            ("manual", "Manual enrollment"),
-            ("quotation_signal", "Quotation signal"),
-        ],
+        selection="_selection_trigger",
         required=True,
         default="manual",
         tracking=True,
@@ -163,7 +142,7 @@ class MailJourney(models.Model):
         help="Date triggers enrolled every record whose date was reached before this moment.",
     )
     quotation_signal = fields.Selection(
-        QUOTATION_SIGNALS,
+        selection="_selection_quotation_signal",
         help="Enroll the orders (or the leads of the orders) that show this signal; checked "
         "every hour.",
     )
@@ -369,6 +348,133 @@ class MailJourney(models.Model):
         "CHECK(engagement_days >= 0)", "The engagement wait cannot be negative."
     )
 
+    # ------------------------------------------------------------
+    # REGISTRIES: what journeys apply to and what starts them
+    # (bridges extend these methods: super(), then their entries)
+    # ------------------------------------------------------------
+
+    @api.model
+    def _get_journey_models(self):
+        """The models journeys apply to: {model name: label}, in the order
+        shown. A bridge adding a model also gives it what the engine asks of
+        a journey record (see ``crm.lead`` and ``sale.order``)."""
+        return {
+            "crm.lead": self.env._("Lead/Opportunity"),
+            "sale.order": self.env._("Sales Order"),
+        }
+
+    @api.model
+    def _get_triggers(self):
+        """The triggers that enroll records in a journey: {code: descriptor}.
+        A descriptor holds:
+
+        - ``name``: the label the manager chooses;
+        - ``sequence``: its place in the list (entries of bridges slot in);
+        - ``kind``: who enrolls the records: ``event`` (the code where it
+          happens calls ``_enroll_on_event``), ``date`` (the hourly date
+          cron, through ``method``), ``signal`` (the hourly quotation signal
+          cron), ``manual`` (enrolled by hand), or the kind of a bridge's
+          own cron;
+        - ``models`` (optional): the only journey models it applies to;
+        - ``method`` (checked kinds): the journey method returning the
+          records whose trigger moment was reached in ]start, end];
+        - ``yearly`` (optional): it comes once a year, on a day: a journey
+          started today still catches today's.
+
+        Stored journeys keep the code: a bridge that declares a trigger
+        takes care, in its uninstall hook, of the journeys using it.
+        """
+        return {
+            "create": {"name": self.env._("Record created"), "sequence": 10, "kind": "event"},
+            "journey_stage": {
+                "name": self.env._("Enters the journey stage"),
+                "sequence": 20,
+                "kind": "event",
+            },
+            "crm_stage": {
+                "name": self.env._("CRM stage changes"),
+                "sequence": 30,
+                "kind": "event",
+                "models": ("crm.lead",),
+            },
+            "order_state": {
+                "name": self.env._("Sales order status changes"),
+                "sequence": 40,
+                "kind": "event",
+                "models": ("sale.order",),
+            },
+            "date": {
+                "name": self.env._("Date reached"),
+                "sequence": 50,
+                "kind": "date",
+                "method": "_get_reached_dates",
+            },
+            "yearly": {
+                "name": self.env._("Yearly date (anniversary)"),
+                "sequence": 60,
+                "kind": "date",
+                "method": "_get_reached_anniversaries",
+                "yearly": True,
+            },
+            "fixed_date": {
+                "name": self.env._("Fixed date every year (holiday)"),
+                "sequence": 70,
+                "kind": "date",
+                "method": "_get_reached_fixed_date",
+                "yearly": True,
+            },
+            "repeat_purchase": {
+                "name": self.env._("Customer due to reorder"),
+                "sequence": 80,
+                "kind": "date",
+                "models": ("sale.order",),
+                "method": "_get_reached_reorders",
+            },
+            "winback": {
+                "name": self.env._("No order for a while (win-back)"),
+                "sequence": 90,
+                "kind": "date",
+                "models": ("sale.order",),
+                "method": "_get_reached_winbacks",
+            },
+            "external": {
+                "name": self.env._("External event"),
+                "sequence": 100,
+                "kind": "event",
+                "models": ("crm.lead",),
+            },
+            "manual": {"name": self.env._("Manual enrollment"), "sequence": 110, "kind": "manual"},
+            "quotation_signal": {
+                "name": self.env._("Quotation signal"),
+                "sequence": 120,
+                "kind": "signal",
+            },
+        }
+
+    @api.model
+    def _get_trigger_codes(self, kind):
+        """The codes of the triggers of ``kind`` (e.g. ``date``)."""
+        return [code for code, trigger in self._get_triggers().items() if trigger["kind"] == kind]
+
+    @api.model
+    def _get_date_triggers(self):
+        """The codes of the triggers checked by the date cron."""
+        return self._get_trigger_codes("date")
+
+    @api.model
+    def _selection_model(self):
+        return list(self._get_journey_models().items())
+
+    @api.model
+    def _selection_trigger(self):
+        triggers = sorted(self._get_triggers().items(), key=lambda item: item[1]["sequence"])
+        return [(code, trigger["name"]) for code, trigger in triggers]
+
+    @api.model
+    def _selection_quotation_signal(self):
+        signals = self.env["sale.order"]._journey_get_quotation_signals()
+        return [(code, signal["name"]) for code, signal in signals.items()]
+
     @api.depends("step_ids")
     def _compute_step_count(self):
         for journey in self:
@@ -499,7 +605,19 @@ class MailJourney(models.Model):
         "fixed_day",
     )
     def _check_trigger(self):
+        triggers = self._get_triggers()
+        journey_models = self._get_journey_models()
         for journey in self:
+            models_allowed = triggers.get(journey.trigger, {}).get("models")
+            if models_allowed and journey.model not in models_allowed:
+                raise ValidationError(
+                    self.env._(
+                        "The trigger '%(trigger)s' is only available on journeys applying to "
+                        "%(models)s: choose another trigger, or make the journey apply to them.",
+                        trigger=triggers[journey.trigger]["name"],
+                        models=", ".join(journey_models.get(name, name) for name in models_allowed),
+                    )
+                )
             if journey.trigger == "journey_stage" and not journey.stage_id:
                 raise ValidationError(
                     self.env._(
@@ -508,34 +626,18 @@ class MailJourney(models.Model):
                         journey=journey.name,
                     )
                 )
-            if journey.trigger == "external" and (
-                journey.model != "crm.lead" or not journey.external_event
-            ):
+            if journey.trigger == "external" and not journey.external_event:
                 raise ValidationError(
                     self.env._(
                         "The trigger 'External event' needs a journey on leads and the name "
                         "of the event (e.g. whatsapp_inquiry)."
                     )
                 )
-            if journey.trigger == "crm_stage" and journey.model != "crm.lead":
-                raise ValidationError(
-                    self.env._("The trigger 'CRM stage changes' is only available on leads.")
-                )
-            if journey.trigger == "order_state" and (
-                journey.model != "sale.order" or not journey.order_state
-            ):
+            if journey.trigger == "order_state" and not journey.order_state:
                 raise ValidationError(
                     self.env._(
                         "The trigger 'Sales order status changes' needs a journey on sales "
                         "orders and the status to react to."
-                    )
-                )
-            if journey.trigger in ("repeat_purchase", "winback") and journey.model != "sale.order":
-                raise ValidationError(
-                    self.env._(
-                        "The triggers 'Customer due to reorder' and 'No order for a while' "
-                        "enroll the customer's last order: the journey must apply to sales "
-                        "orders."
                     )
                 )
             if journey.trigger == "winback" and journey.date_offset <= 0:
@@ -660,9 +762,10 @@ class MailJourney(models.Model):
         now = fields.Datetime.now()
         to_resume = self.filtered(lambda journey: journey.state == "paused")
         self.write({"state": "running"})
+        triggers = self._get_triggers()
         for journey in self.filtered(lambda journey: not journey.date_checked):
             # a yearly journey started today still greets today's anniversaries
-            yearly = journey.trigger in ("yearly", "fixed_date")
+            yearly = triggers.get(journey.trigger, {}).get("yearly", False)
             journey.date_checked = now - relativedelta(days=1 if yearly else 0)
         to_resume._reschedule_overdue_traces()
         self.env.ref("mail_journey_automation.ir_cron_mail_journey_enroll_dates")._trigger()
@@ -1197,27 +1300,6 @@ class MailJourney(models.Model):
             ]
         )._reschedule_overdue()
 
-    def _get_date_trigger_domain(self, start, end):
-        """Records whose date (plus the offset) was reached in ]start, end]:
-        the date itself for a 'date' trigger, its anniversary for 'yearly'."""
-        self.ensure_one()
-        field_name = self.date_field_id.name
-        delta = interval_delta(self.date_offset, self.date_offset_unit)
-        if self.trigger == "yearly":
-            days = (
-                start.date() + relativedelta(days=n) - delta
-                for n in range(1, (end.date() - start.date()).days + 1)
-            )
-            return Domain.OR(
-                Domain(f"{field_name}.month_number", "=", day.month)
-                & Domain(f"{field_name}.day_of_month", "=", day.day)
-                for day in days
-            )
-        low, high = start - delta, end - delta
-        if self.date_field_id.ttype == "date":
-            low, high = low.date(), high.date()
-        return Domain(field_name, ">", low) & Domain(field_name, "<=", high)
-
     def _get_fixed_date(self, year):
         """The journey's fixed date in ``year`` (a datetime at 00:00 UTC), or
         None when that day does not exist that year."""
@@ -1228,24 +1310,73 @@ class MailJourney(models.Model):
             return None
 
     def _get_reached_records(self, start, end):
-        """The records whose trigger moment was reached in ]start, end]."""
+        """The records whose trigger moment was reached in ]start, end], as
+        the method its trigger declares finds them (``_get_triggers``); none
+        for a trigger without one, or no longer declared."""
+        self.ensure_one()
+        method = self._get_triggers().get(self.trigger, {}).get("method")
+        if not method:
+            return self.env[self.model]
+        return getattr(self, method)(start, end)
+
+    def _get_reached_dates(self, start, end):
+        """'Date reached': the records whose date (plus the offset) was
+        reached in ]start, end]."""
+        self.ensure_one()
+        field_name = self.date_field_id.name
+        delta = interval_delta(self.date_offset, self.date_offset_unit)
+        low, high = start - delta, end - delta
+        if self.date_field_id.ttype == "date":
+            low, high = low.date(), high.date()
+        return self.env[self.model].search(
+            Domain(field_name, ">", low) & Domain(field_name, "<=", high)
+        )
+
+    def _get_reached_anniversaries(self, start, end):
+        """'Yearly date': the records whose date's anniversary (plus the
+        offset) was reached in ]start, end]."""
         self.ensure_one()
         Model = self.env[self.model]
-        if self.trigger == "fixed_date":
-            dates = (self._get_fixed_date(year) for year in range(start.year, end.year + 1))
-            if any(day and start < day <= end for day in dates):
-                return Model.search(self._get_domain("domain"))
-            return Model
-        if self.trigger in ("repeat_purchase", "winback"):
-            delta = interval_delta(self.date_offset, self.date_offset_unit)
-            return Model._journey_get_last_orders(
-                self.company_id,
-                start - delta,
-                end - delta,
-                reorder=self.trigger == "repeat_purchase",
-            )
-        domain = self._get_date_trigger_domain(start, end)
+        field_name = self.date_field_id.name
+        delta = interval_delta(self.date_offset, self.date_offset_unit)
+        days = (
+            start.date() + relativedelta(days=n) - delta
+            for n in range(1, (end.date() - start.date()).days + 1)
+        )
+        domain = Domain.OR(
+            Domain(f"{field_name}.month_number", "=", day.month)
+            & Domain(f"{field_name}.day_of_month", "=", day.day)
+            for day in days
+        )
         return Model if domain.is_false() else Model.search(domain)
+
+    def _get_reached_fixed_date(self, start, end):
+        """'Fixed date every year': the whole audience when the journey's
+        day came in ]start, end]."""
+        self.ensure_one()
+        Model = self.env[self.model]
+        dates = (self._get_fixed_date(year) for year in range(start.year, end.year + 1))
+        if any(day and start < day <= end for day in dates):
+            return Model.search(self._get_domain("domain"))
+        return Model
+
+    def _get_reached_reorders(self, start, end):
+        """'Customer due to reorder': the customers' last orders whose usual
+        reorder date (plus the offset) came in ]start, end]."""
+        self.ensure_one()
+        delta = interval_delta(self.date_offset, self.date_offset_unit)
+        return self.env[self.model]._journey_get_last_orders(
+            self.company_id, start - delta, end - delta, reorder=True
+        )
+
+    def _get_reached_winbacks(self, start, end):
+        """'No order for a while': the customers' last orders whose date
+        plus the offset came in ]start, end]."""
+        self.ensure_one()
+        delta = interval_delta(self.date_offset, self.date_offset_unit)
+        return self.env[self.model]._journey_get_last_orders(
+            self.company_id, start - delta, end - delta, reorder=False
+        )
 
     def _enroll_reached_dates(self):
         """Enroll the records whose date (or anniversary, or reorder date...)
@@ -1279,7 +1410,9 @@ class MailJourney(models.Model):
     def _cron_enroll_quotation_signals(self):
         """Enroll the records showing a quotation signal, committing after
         each journey."""
-        journeys = self.search([("state", "=", "running"), ("trigger", "=", "quotation_signal")])
+        journeys = self.search(
+            [("state", "=", "running"), ("trigger", "in", self._get_trigger_codes("signal"))]
+        )
         for done, journey in enumerate(journeys, start=1):
             journey._enroll_quotation_signals()
             if not self.env["ir.cron"]._commit_progress(1, remaining=len(journeys) - done):
@@ -1289,7 +1422,9 @@ class MailJourney(models.Model):
     def _cron_enroll_dates(self):
         """Enroll the records whose trigger date was reached since the last
         check, committing after each journey."""
-        journeys = self.search([("state", "=", "running"), ("trigger", "in", DATE_TRIGGERS)])
+        journeys = self.search(
+            [("state", "=", "running"), ("trigger", "in", self._get_date_triggers())]
+        )
         for done, journey in enumerate(journeys, start=1):
             journey._enroll_reached_dates()
             if not self.env["ir.cron"]._commit_progress(1, remaining=len(journeys) - done):

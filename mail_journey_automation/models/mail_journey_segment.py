@@ -1,7 +1,5 @@
 from odoo import api, fields, models
 
-from .mail_journey import JOURNEY_MODELS
-
 
 class MailJourneySegment(models.Model):
     """A named, reusable audience filter ("Food industry", "Small
@@ -16,7 +14,9 @@ class MailJourneySegment(models.Model):
     active = fields.Boolean(default=True)
     sequence = fields.Integer(default=10)
     description = fields.Text(translate=True)
-    model = fields.Selection(JOURNEY_MODELS, string="Applies to", required=True, default="crm.lead")
+    model = fields.Selection(
+        selection="_selection_model", string="Applies to", required=True, default="crm.lead"
+    )
     domain = fields.Char(
         string="Filter",
         default="[]",
@@ -29,6 +29,10 @@ class MailJourneySegment(models.Model):
         help="Empty: the segment can be used by the journeys of every company.",
     )
     variant_count = fields.Integer(string="Used by Variants", compute="_compute_variant_count")
+
+    @api.model
+    def _selection_model(self):
+        return self.env["mail.journey"]._selection_model()
 
     def _compute_variant_count(self):
         counts = dict(

@@ -10,7 +10,6 @@ from odoo.fields import Domain
 from ..tools.assignment import pick_weighted
 from ..tools.intervals import INTERVAL_UNITS, interval_delta
 from ..tools.statistics import two_proportion_p_value
-from .mail_journey import QUOTATION_SIGNALS
 from .mail_journey_step_variant import AB_METRICS, SIGNIFICANCE_LEVEL, assignment_position
 
 # engagement branch -> the event it waits for (on the parent email's trace)
@@ -134,7 +133,7 @@ class MailJourneyStep(models.Model):
         "prepared, as the journey says.",
     )
     quotation_signal = fields.Selection(
-        QUOTATION_SIGNALS,
+        selection="_selection_quotation_signal",
         help="Only records whose quotation (an order, or an order of the lead) shows this "
         "signal when the step is due run it; the others skip it.",
     )
@@ -241,6 +240,10 @@ class MailJourneyStep(models.Model):
     _check_approval_hours = models.Constraint(
         "CHECK(approval_hours > 0)", "An approval deadline must be at least one hour."
     )
+
+    @api.model
+    def _selection_quotation_signal(self):
+        return self.env["mail.journey"]._selection_quotation_signal()
 
     @api.depends("sequence", "parent_id.tree_path")
     def _compute_tree_path(self):

@@ -2,8 +2,6 @@ import re
 
 from odoo import api, models, tools
 
-from .mail_journey import JOURNEY_MODELS
-
 # Answers written by machines: they never count as a customer's reply.
 AUTO_REPLY_SUBJECT = re.compile(
     r"^\s*(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|"
@@ -76,7 +74,7 @@ class MailThread(models.AbstractModel):
         """Why ``message`` is a personal contact of the salesperson with the
         customer (an email from the chatter, a call or meeting logged), or
         False."""
-        if self._name not in dict(JOURNEY_MODELS):
+        if self._name not in self.env["mail.journey"]._get_journey_models():
             return False
         if self.env.context.get("mail_journey_trace_ids"):
             return False

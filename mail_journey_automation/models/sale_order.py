@@ -187,33 +187,77 @@ class SaleOrder(models.Model):
         return orders if model == "sale.order" else Domain("order_ids", "any", orders)
 
     @api.model
+    def _journey_get_quotation_signals(self):
+        """The quotation signals (B2B: what happened to the customer's
+        quotation), a journey trigger and a step condition: {code:
+        {"name": label, "method": the sale.order method taking the number
+        N of days or views and returning the domain of the orders showing
+        the signal now}}. Bridges add theirs (``super()``, then their
+        entries); stored journeys and steps keep the code, so a bridge that
+        declares a signal takes care of them in its uninstall hook."""
+        return {
+            "viewed_unsigned": {
+                "name": self.env._("Quotation viewed, not signed or paid after N days"),
+                "method": "_journey_signal_domain_viewed_unsigned",
+            },
+            "viewed_often": {
+                "name": self.env._("Quotation viewed N times or more"),
+                "method": "_journey_signal_domain_viewed_often",
+            },
+            "expiring": {
+                "name": self.env._("Quotation expires within N days"),
+                "method": "_journey_signal_domain_expiring",
+            },
+            "invoice_overdue": {
+                "name": self.env._("Invoice overdue for N days or more"),
+                "method": "_journey_signal_domain_invoice_overdue",
+            },
+        }
+
+    @api.model
     def _journey_signal_order_domain(self, signal, number):
         """The domain of the orders showing ``signal`` now (``number``: days
-        or views); bridges add their signals here."""
-        now = fields.Datetime.now()
+        or views), from the method the signal declares; no order for a
+        signal no longer declared (its bridge went away)."""
+        method = self._journey_get_quotation_signals().get(signal, {}).get("method")
+        if not method:
+            return Domain.FALSE
+        return getattr(self, method)(number)
+
+    @api.model
+    def _journey_signal_domain_viewed_unsigned(self, number):
+        """Open quotations first viewed ``number`` days ago or more."""
+        return Domain("state", "in", OPEN_QUOTATION_STATES) & Domain(
+            "journey_first_view_date", "<=", fields.Datetime.now() - relativedelta(days=number)
+        )
+
+    @api.model
+    def _journey_signal_domain_viewed_often(self, number):
+        """Open quotations viewed ``number`` times or more (at least once)."""
+        return Domain("state", "in", OPEN_QUOTATION_STATES) & Domain(
+            "journey_view_count", ">=", max(number, 1)
+        )
+
+    @api.model
+    def _journey_signal_domain_expiring(self, number):
+        """Open quotations expiring within ``number`` days."""
         today = fields.Date.context_today(self)
-        open_quotation = Domain("state", "in", OPEN_QUOTATION_STATES)
-        if signal == "viewed_unsigned":
-            orders = open_quotation & Domain(
-                "journey_first_view_date", "<=", now - relativedelta(days=number)
-            )
-        elif signal == "viewed_often":
-            orders = open_quotation & Domain("journey_view_count", ">=", max(number, 1))
-        elif signal == "expiring":
-            orders = (
-                open_quotation
-                & Domain("validity_date", ">=", today)
-                & Domain("validity_date", "<=", today + relativedelta(days=number))
-            )
-        elif signal == "invoice_overdue":
-            orders = Domain(
-                "invoice_ids",
-                "any",
-                Domain("move_type", "=", "out_invoice")
-                & Domain("state", "=", "posted")
-                & Domain("payment_state", "in", ("not_paid", "partial"))
-                & Domain("invoice_date_due", "<=", today - relativedelta(days=max(number, 1))),
-            )
-        else:
-            orders = Domain.FALSE
-        return orders
+        return (
+            Domain("state", "in", OPEN_QUOTATION_STATES)
+            & Domain("validity_date", ">=", today)
+            & Domain("validity_date", "<=", today + relativedelta(days=number))
+        )
+
+    @api.model
+    def _journey_signal_domain_invoice_overdue(self, number):
+        """Orders with a posted customer invoice unpaid ``number`` days (at
+        least one) after its due date."""
+        today = fields.Date.context_today(self)
+        return Domain(
+            "invoice_ids",
+            "any",
+            Domain("move_type", "=", "out_invoice")
+            & Domain("state", "=", "posted")
+            & Domain("payment_state", "in", ("not_paid", "partial"))
+            & Domain("invoice_date_due", "<=", today - relativedelta(days=max(number, 1))),
+        )

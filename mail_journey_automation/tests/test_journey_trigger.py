@@ -1,7 +1,9 @@
 from datetime import date, timedelta
 
 from odoo import Command
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from .common import NOW, JourneyCommon
 
@@ -177,3 +179,68 @@ class TestJourneyTrigger(JourneyCommon):
         journey = self._create_journey([self._email_step()], trigger="create")
         self.env["crm.lead"].create({"name": "New", "email_from": "new@example.com"})
         self.assertFalse(journey.enrollment_ids)
+
+    def test_registries_keep_the_stored_codes(self):
+        """The selections come from the registries and keep the codes stored
+        in journeys, segments and steps."""
+        Journey = self.env["mail.journey"]
+        core_triggers = [
+            "create",
+            "journey_stage",
+            "crm_stage",
+            "order_state",
+            "date",
+            "yearly",
+            "fixed_date",
+            "repeat_purchase",
+            "winback",
+            "external",
+            "manual",
+            "quotation_signal",
+        ]
+        codes = [code for code, _label in Journey._selection_trigger()]
+        self.assertEqual([code for code in codes if code in core_triggers], core_triggers)
+        self.assertEqual(
+            Journey._get_date_triggers(),
+            ["date", "yearly", "fixed_date", "repeat_purchase", "winback"],
+        )
+        self.assertEqual(Journey._get_trigger_codes("signal"), ["quotation_signal"])
+        models = [("crm.lead", "Lead/Opportunity"), ("sale.order", "Sales Order")]
+        self.assertEqual(Journey._selection_model()[:2], models)
+        self.assertEqual(
+            self.env["mail.journey.segment"]._selection_model(), Journey._selection_model()
+        )
+        signals = ["viewed_unsigned", "viewed_often", "expiring", "invoice_overdue"]
+        for model in ("mail.journey", "mail.journey.step"):
+            codes = [code for code, _label in self.env[model]._selection_quotation_signal()]
+            self.assertEqual(codes[:4], signals)
+
+    def test_trigger_only_on_the_models_it_declares(self):
+        for trigger, model in (
+            ("crm_stage", "sale.order"),
+            ("order_state", "crm.lead"),
+            ("repeat_purchase", "crm.lead"),
+            ("external", "sale.order"),
+        ):
+            label = self.env["mail.journey"]._get_triggers()[trigger]["name"]
+            with self.subTest(trigger=trigger), self.assertRaisesRegex(ValidationError, label):
+                self._create_journey(
+                    model=model, trigger=trigger, order_state="sale", external_event="demo"
+                )
+
+    def test_trigger_no_longer_declared_reaches_nothing(self):
+        """A journey whose trigger went away with its bridge (the stored code
+        stays) is checked by no cron and reaches no record."""
+        date_field = self.env["ir.model.fields"]._get("crm.lead", "date_deadline")
+        journey = self._running(trigger="date", date_field_id=date_field.id)
+        self.leads[0].date_deadline = NOW.date()
+        self.assertTrue(journey._get_reached_records(NOW - timedelta(days=2), NOW))
+        journey.flush_recordset()
+        self.env.cr.execute(
+            SQL("UPDATE mail_journey SET trigger = %s WHERE id = %s", "gone", journey.id)
+        )
+        journey.invalidate_recordset(["trigger"])
+        Journey = self.env["mail.journey"]
+        date_journeys = Journey.search([("trigger", "in", Journey._get_date_triggers())])
+        self.assertNotIn(journey, date_journeys)
+        self.assertFalse(journey._get_reached_records(NOW - timedelta(days=2), NOW))

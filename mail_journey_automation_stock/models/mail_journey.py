@@ -1,22 +1,13 @@
-from odoo import fields, models
-
-# a signal of Inventory: what was delivered of the order
-PARTIAL_DELIVERY = [
-    ("partial_delivery", "Order partly delivered, the rest awaited for N days or more"),
-]
+from odoo import models
 
 
 class MailJourney(models.Model):
     _inherit = "mail.journey"
 
-    quotation_signal = fields.Selection(
-        selection_add=PARTIAL_DELIVERY,
-        ondelete={"partial_delivery": lambda journeys: journeys._journey_drop_partial_delivery()},
-    )
-
     def _journey_drop_partial_delivery(self):
-        """This addon is uninstalled: the journeys its signal triggered
-        become manual and are paused, for their manager to review."""
+        """This addon is uninstalled (its uninstall hook): the journeys its
+        signal triggered become manual and are paused, for their manager to
+        review."""
         self.action_pause()
         self.write({"trigger": "manual", "quotation_signal": False})
         for journey in self:

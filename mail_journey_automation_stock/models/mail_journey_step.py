@@ -1,19 +1,12 @@
-from odoo import fields, models
-
-from .mail_journey import PARTIAL_DELIVERY
+from odoo import models
 
 
 class MailJourneyStep(models.Model):
     _inherit = "mail.journey.step"
 
-    quotation_signal = fields.Selection(
-        selection_add=PARTIAL_DELIVERY,
-        ondelete={"partial_delivery": lambda steps: steps._journey_drop_partial_delivery()},
-    )
-
     def _journey_drop_partial_delivery(self):
-        """This addon is uninstalled: the steps lose their partial delivery
-        condition, so their journeys are paused for their manager to review
+        """This addon is uninstalled (its uninstall hook): the steps lose
+        their partial delivery condition, so their journeys are paused for their manager to review
         before the steps run for every record."""
         self.journey_id.action_pause()
         self.write({"quotation_signal": False})

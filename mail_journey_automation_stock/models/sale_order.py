@@ -18,11 +18,19 @@ class SaleOrder(models.Model):
         )
 
     @api.model
-    def _journey_signal_order_domain(self, signal, number):
+    def _journey_get_quotation_signals(self):
+        signals = super()._journey_get_quotation_signals()
+        # a signal of Inventory: what was delivered of the order
+        signals["partial_delivery"] = {
+            "name": self.env._("Order partly delivered, the rest awaited for N days or more"),
+            "method": "_journey_signal_domain_partial_delivery",
+        }
+        return signals
+
+    @api.model
+    def _journey_signal_domain_partial_delivery(self, number):
         """Partial delivery: part of the order delivered, its first delivery
         done ``number`` days ago or more, the rest still awaited."""
-        if signal != "partial_delivery":
-            return super()._journey_signal_order_domain(signal, number)
         return Domain("delivery_status", "=", "partial") & Domain(
             "effective_date", "<=", fields.Datetime.now() - relativedelta(days=number)
         )

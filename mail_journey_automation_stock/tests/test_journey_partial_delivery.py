@@ -4,6 +4,7 @@ from odoo import Command
 from odoo.tests import tagged
 
 from odoo.addons.mail_journey_automation.tests.common import NOW, QuotationSignalCommon
+from odoo.addons.mail_journey_automation_stock.hooks import uninstall_hook
 
 
 @tagged("post_install", "-at_install", "mail_journey")
@@ -107,3 +108,54 @@ class TestJourneyPartialDelivery(QuotationSignalCommon):
         self.assertEqual(triggered.trigger, "manual")
         self.assertFalse(triggered.quotation_signal)
         self.assertFalse(conditioned.step_ids.quotation_signal)
+
+    def test_partial_delivery_declared_in_the_signal_registry(self):
+        """The bridge adds its signal to the registry of the core: it shows
+        in the journey's and the step's selection, and the core's dispatch
+        computes its orders with the domain method it declares."""
+        for model in ("mail.journey", "mail.journey.step"):
+            signals = dict(self.env[model]._selection_quotation_signal())
+            self.assertEqual(
+                signals["partial_delivery"],
+                "Order partly delivered, the rest awaited for N days or more",
+            )
+            self.assertIn("viewed_unsigned", signals, "the core's signals stay")
+        SaleOrder = self.env["sale.order"]
+        self.assertEqual(
+            SaleOrder._journey_get_quotation_signals()["partial_delivery"]["method"],
+            "_journey_signal_domain_partial_delivery",
+        )
+        self._deliver(2, NOW)
+        with self.mock_datetime_and_now(NOW + timedelta(days=3)):
+            domain = SaleOrder._journey_signal_order_domain("partial_delivery", 3)
+            self.assertEqual(domain, SaleOrder._journey_signal_domain_partial_delivery(3))
+            self.assertEqual(SaleOrder.search(domain), self.order)
+            on_leads = SaleOrder._journey_signal_domain("crm.lead", "partial_delivery", 3)
+            self.assertEqual(self.env["crm.lead"].search(on_leads), self.lead)
+
+    def test_signal_no_longer_declared_matches_nothing(self):
+        """A stored signal whose bridge went away is no signal: the check
+        finds no order rather than failing."""
+        self.assertTrue(self.env["sale.order"]._journey_signal_order_domain("gone", 3).is_false())
+
+    def test_uninstall_hook_pauses_the_journeys_using_the_signal(self):
+        """The uninstall hook of this addon finds the journeys and steps
+        using its signal, archived ones included, and pauses them."""
+        triggered = self._signal_journey("partial_delivery", 3)
+        archived = self._signal_journey("partial_delivery", 5)
+        archived.action_pause()
+        archived.active = False
+        conditioned = self._create_journey(
+            [self._email_step(quotation_signal="partial_delivery", quotation_signal_number=0)]
+        )
+        conditioned.action_start()
+        other = self._signal_journey("viewed_often", 2)
+        uninstall_hook(self.env)
+        for journey in triggered | archived | conditioned:
+            self.assertEqual(journey.state, "paused")
+            self.assertIn("Inventory bridge", journey.message_ids[0].body)
+        self.assertEqual((triggered | archived).mapped("trigger"), ["manual", "manual"])
+        self.assertEqual((triggered | archived).mapped("quotation_signal"), [False, False])
+        self.assertFalse(conditioned.step_ids.quotation_signal)
+        self.assertEqual(other.state, "running", "journeys on the core's signals stay")
+        self.assertEqual(other.quotation_signal, "viewed_often")

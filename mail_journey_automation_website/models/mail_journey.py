@@ -1,15 +1,10 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
 from odoo.fields import Domain
 
 
 class MailJourney(models.Model):
     _inherit = "mail.journey"
 
-    trigger = fields.Selection(
-        selection_add=[("create",), ("website_form", "Website form submitted")],
-        ondelete={"website_form": "set default"},
-    )
     consent_double_optin = fields.Boolean(
         string="Confirm Consent by Email (Double Opt-In)",
         help="Website forms: anyone may type any address in a form. When a visitor ticks the "
@@ -19,15 +14,17 @@ class MailJourney(models.Model):
         "that require consent.",
     )
 
-    @api.constrains("trigger", "model")
-    def _check_website_form_trigger(self):
-        if any(j.trigger == "website_form" and j.model != "crm.lead" for j in self):
-            raise ValidationError(
-                self.env._(
-                    "The trigger 'Website form submitted' is only available on leads: website "
-                    "forms create leads."
-                )
-            )
+    @api.model
+    def _get_triggers(self):
+        triggers = super()._get_triggers()
+        # right after "Record created": a form creates the lead
+        triggers["website_form"] = {
+            "name": self.env._("Website form submitted"),
+            "sequence": 15,
+            "kind": "event",
+            "models": ("crm.lead",),
+        }
+        return triggers
 
     def _website_form_journeys_domain(self):
         return Domain.AND(

@@ -1,21 +1,11 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
-
-ABANDONMENT_MODELS = {"abandoned_cart": "sale.order", "browse_abandonment": "crm.lead"}
 
 
 class MailJourney(models.Model):
     _inherit = "mail.journey"
 
-    trigger = fields.Selection(
-        selection_add=[
-            ("abandoned_cart", "Abandoned cart"),
-            ("browse_abandonment", "Browse abandonment"),
-        ],
-        ondelete={"abandoned_cart": "set default", "browse_abandonment": "set default"},
-    )
     abandoned_hours = fields.Integer(
         string="Abandoned After (hours)",
         default=4,
@@ -28,36 +18,46 @@ class MailJourney(models.Model):
         "CHECK(abandoned_hours > 0)", "The abandonment delay must be at least one hour."
     )
 
-    @api.constrains("trigger", "model")
-    def _check_abandonment_trigger(self):
-        for journey in self:
-            model = ABANDONMENT_MODELS.get(journey.trigger)
-            if model == "sale.order" and journey.model != model:
-                raise ValidationError(
-                    self.env._(
-                        "The trigger 'Abandoned cart' is only available on sales orders: "
-                        "carts are sales orders."
-                    )
-                )
-            if model == "crm.lead" and journey.model != model:
-                raise ValidationError(
-                    self.env._(
-                        "The trigger 'Browse abandonment' is only available on leads: the "
-                        "visitor's lead enters the journey."
-                    )
-                )
+    @api.model
+    def _get_triggers(self):
+        triggers = super()._get_triggers()
+        # checked every half hour by this addon's own cron (_cron_enroll_abandoned)
+        triggers["abandoned_cart"] = {
+            "name": self.env._("Abandoned cart"),
+            "sequence": 130,
+            "kind": "abandonment",
+            "models": ("sale.order",),
+            "method": "_get_reached_abandoned_carts",
+        }
+        triggers["browse_abandonment"] = {
+            "name": self.env._("Browse abandonment"),
+            "sequence": 140,
+            "kind": "abandonment",
+            "models": ("crm.lead",),
+            "method": "_get_reached_browse_abandonments",
+        }
+        return triggers
+
+    def _get_reached_abandoned_carts(self, start, end):
+        """'Abandoned cart': the carts whose last change plus the delay fell
+        in ]start, end]."""
+        self.ensure_one()
+        delay = timedelta(hours=self.abandoned_hours)
+        return self.env["sale.order"]._journey_find_abandoned_carts(start - delay, end - delay)
+
+    def _get_reached_browse_abandonments(self, start, end):
+        """'Browse abandonment': the leads whose visitor's last product view
+        plus the delay fell in ]start, end]."""
+        self.ensure_one()
+        delay = timedelta(hours=self.abandoned_hours)
+        return self.env["crm.lead"]._journey_find_browse_abandoned(start - delay, end - delay)
 
     def _enroll_abandoned(self):
         """Enroll the carts (or leads) abandoned since the journey's last
         check: their last activity plus the delay fell in ]last check, now]."""
         now = fields.Datetime.now()
         for journey in self:
-            delay = timedelta(hours=journey.abandoned_hours)
-            start, end = (journey.date_checked or now) - delay, now - delay
-            if journey.trigger == "abandoned_cart":
-                records = self.env["sale.order"]._journey_find_abandoned_carts(start, end)
-            else:
-                records = self.env["crm.lead"]._journey_find_browse_abandoned(start, end)
+            records = journey._get_reached_records(journey.date_checked or now, now)
             # the emails link to the cart, which the customer opens with its token
             journey._enroll(records).order_id._portal_ensure_token()
             journey.date_checked = now
@@ -67,7 +67,7 @@ class MailJourney(models.Model):
         """Enroll abandoned carts and browse abandonments, committing after
         each journey."""
         journeys = self.search(
-            [("state", "=", "running"), ("trigger", "in", list(ABANDONMENT_MODELS))]
+            [("state", "=", "running"), ("trigger", "in", self._get_trigger_codes("abandonment"))]
         )
         for done, journey in enumerate(journeys, start=1):
             journey._enroll_abandoned()

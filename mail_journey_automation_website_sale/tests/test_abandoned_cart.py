@@ -4,6 +4,7 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.mail_journey_automation.tests.common import NOW
+from odoo.addons.mail_journey_automation_website_sale.hooks import uninstall_hook
 
 from .common import WebsiteSaleJourneyCommon
 
@@ -111,3 +112,30 @@ class TestAbandonedCart(WebsiteSaleJourneyCommon):
         self.assertEqual(reminder.subject, "您的购物车里还有商品")
         self.assertIn("继续完成订单", reminder.body_html)
         self.assertIn("object.access_token", reminder.body_html, "the placeholders are kept")
+
+    def test_abandonment_triggers_declared_in_the_trigger_registry(self):
+        """The bridge's triggers show in the selection, are left to its own
+        cron rather than the date cron, and the core's dispatch finds the
+        carts with the method the trigger declares."""
+        Journey = self.env["mail.journey"]
+        labels = dict(Journey._selection_trigger())
+        self.assertEqual(labels["abandoned_cart"], "Abandoned cart")
+        self.assertEqual(labels["browse_abandonment"], "Browse abandonment")
+        self.assertEqual(
+            Journey._get_trigger_codes("abandonment"), ["abandoned_cart", "browse_abandonment"]
+        )
+        self.assertNotIn("abandoned_cart", Journey._get_date_triggers())
+        cart = self._cart(when=NOW)
+        reached = self.journey._get_reached_records(
+            NOW + timedelta(hours=3), NOW + timedelta(hours=5)
+        )
+        self.assertEqual(reached, cart, "changed at NOW, abandoned 4 hours later")
+        self.assertFalse(
+            self.journey._get_reached_records(NOW, NOW + timedelta(hours=3)), "not yet abandoned"
+        )
+
+    def test_uninstall_hook_makes_abandonment_journeys_manual(self):
+        other = self._create_journey([self._email_step()], trigger="create")
+        uninstall_hook(self.env)
+        self.assertEqual(self.journey.trigger, "manual", "the default trigger, as before")
+        self.assertEqual(other.trigger, "create")
