@@ -9,7 +9,18 @@ VAR="$ROOT/var"
 FILESTORE="$HOME/.local/share/Odoo/filestore"
 ODOO_SRC="${ODOO_SRC:-$HOME/.cache/odoo/19.0}"
 ODOO_REPO_URL="${ODOO_REPO_URL:-https://github.com/odoo/odoo.git}"
-ADDONS="mail_journey_automation mail_journey_automation_stock mail_journey_automation_website mail_journey_automation_website_sale"
+# This project's addons: every top-level directory holding a __manifest__.py
+# (not marked installable: False), sorted by name: the core comes first, its
+# name being the prefix of the others'. A new addon is picked up on its own.
+project_addons() {
+    local manifest
+    for manifest in "$ROOT"/*/__manifest__.py; do
+        [ -e "$manifest" ] || continue
+        grep -Eq "[\"']installable[\"'][[:space:]]*:[[:space:]]*False" "$manifest" && continue
+        basename "$(dirname "$manifest")"
+    done | LC_ALL=C sort | paste -sd ' ' -
+}
+ADDONS="$(project_addons)"
 mkdir -p "$VAR"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
