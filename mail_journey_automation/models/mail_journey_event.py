@@ -66,7 +66,9 @@ class MailJourneyEvent(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         events = super().create(vals_list)
-        events.lead_id._update_journey_engagement()
+        # a "sent" event counts for nothing on the lead: no UPDATE (and no
+        # row lock) of the lead from the mail queue
+        events.filtered(lambda event: event.type != "sent").lead_id._update_journey_engagement()
         return events
 
     @api.model

@@ -1,7 +1,10 @@
+import logging
 import re
 from datetime import timedelta
 
 from odoo import fields, models
+
+_logger = logging.getLogger(__name__)
 
 # the reply code of an SMTP error, as smtplib's exceptions print it: (450, b'...')
 SMTP_REPLY_CODE = re.compile(r"\((?P<code>[245]\d\d), b?['\"]")
@@ -22,15 +25,45 @@ class MailMail(models.Model):
         self, success_pids, success_emails, failure_reason=False, failure_type=None
     ):
         if not failure_type:
-            traces = self.journey_trace_ids.filtered(lambda trace: not trace.sent_datetime)
-            # the mail queue runs for whoever triggered it; delivery is the journey's record
-            traces.sudo().sent_datetime = fields.Datetime.now()
-            traces._log_events("sent")
+            self._journey_record_sent()
         elif failure_type not in ADDRESS_FAILURES:
             self.filtered("journey_trace_ids")._journey_retry_or_fail(failure_reason, failure_type)
         return super()._postprocess_sent_message(
             success_pids, success_emails, failure_reason=failure_reason, failure_type=failure_type
         )
+
+    def _journey_record_sent(self):
+        """Record that the mail server took the emails of ``self``: their
+        traces' send date and a "sent" event each.
+
+        Odoo's queue calls this after the SMTP server accepted the email: an
+        exception here would mark the mail failed (a journey mail is then
+        queued again) or roll its sent state back, and the customer would get
+        the email twice. The bookkeeping therefore runs in a savepoint, and a
+        failure only costs the send date and the event, logged as a warning
+        (ids only, no address). A savepoint rather than a deferred step (a
+        postcommit hook, or a flag read by a cron): the send date stays in
+        the transaction that marks the mail sent, with nothing to catch up
+        later, and the "sent" event updates no lead counter (see
+        ``mail.journey.event.create``), so no lead row is locked here."""
+        # the mail queue runs for whoever triggered it; delivery is the journey's record
+        traces = self.sudo().journey_trace_ids.filtered(lambda trace: not trace.sent_datetime)
+        if not traces:
+            return
+        # the mail's own state is flushed first: only the journey's part is isolated
+        self.env.flush_all()
+        try:
+            with self.env.cr.savepoint():
+                traces.sent_datetime = fields.Datetime.now()
+                traces._log_events("sent")
+        except Exception as error:  # noqa: BLE001 - the email is gone: its send must stand
+            _logger.warning(
+                "Journey traces %s: the email (mail.mail %s) was sent, but its send date and "
+                "event could not be recorded: %s",
+                traces.ids,
+                self.ids,
+                type(error).__name__,
+            )
 
     def _journey_retry_or_fail(self, failure_reason, failure_type):
         """Odoo's queue leaves a mail that could not be delivered in exception

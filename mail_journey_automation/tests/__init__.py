@@ -40,3 +40,4 @@ from . import test_journey_event_api_security
 from . import test_stored_domain
 from . import test_tools
 from . import test_journey_security_models
+from . import test_journey_sent_bookkeeping
