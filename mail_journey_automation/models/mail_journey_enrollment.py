@@ -89,6 +89,8 @@ class MailJourneyEnrollment(models.Model):
         "(journey_id, res_id) WHERE state IN ('running', 'paused')",
         "A record runs at most once at a time in a journey.",
     )
+    # the enrollments of a record: its form, its chatter, its journey buttons
+    _record_index = models.Index("(res_model, res_id)")
 
     @api.depends("lead_id.user_id", "order_id.user_id")
     def _compute_user_id(self):

@@ -59,7 +59,11 @@ class MailJourneyTrace(models.Model):
     step_action = fields.Selection(related="step_id.action", store=True, string="Action")
     res_model = fields.Selection(related="enrollment_id.res_model", store=True)
     res_id = fields.Many2oneReference(
-        related="enrollment_id.res_id", store=True, model_field="res_model", string="Record ID"
+        related="enrollment_id.res_id",
+        store=True,
+        index=True,
+        model_field="res_model",
+        string="Record ID",
     )
     lead_id = fields.Many2one(related="enrollment_id.lead_id", store=True, index="btree_not_null")
     order_id = fields.Many2one(related="enrollment_id.order_id", store=True)
@@ -79,7 +83,8 @@ class MailJourneyTrace(models.Model):
         readonly=True,
     )
     state_message = fields.Char(string="Reason", readonly=True)
-    date_done = fields.Datetime(string="Executed On", readonly=True)
+    # the hourly and weekly limits read the traces done in a recent period
+    date_done = fields.Datetime(string="Executed On", readonly=True, index=True)
     # the email sent
     mail_message_id = fields.Many2one(
         "mail.message", string="Email", index="btree_not_null", ondelete="set null", readonly=True
