@@ -62,6 +62,14 @@ class MailJourneyEnrollment(models.Model):
         string="Next Step On", compute="_compute_next_trace", store=True
     )
     next_step_id = fields.Many2one("mail.journey.step", compute="_compute_next_trace", store=True)
+    idle_deadline = fields.Datetime(
+        string="Completes On",
+        compute="_compute_idle_deadline",
+        store=True,
+        index="btree_not_null",
+        help="When the running enrollment completes if no other step gets scheduled: once "
+        "the time to engage with its last emails is over. Empty while a step is scheduled.",
+    )
     pause_until = fields.Datetime(
         string="Paused Until",
         readonly=True,
@@ -120,6 +128,59 @@ class MailJourneyEnrollment(models.Model):
             first = scheduled.sorted("schedule_date")[:1]
             enrollment.next_trace_date = first.schedule_date
             enrollment.next_step_id = first.step_id
+
+    @api.depends(
+        "state",
+        "date_start",
+        "journey_id.engagement_days",
+        "trace_ids.state",
+        "trace_ids.date_done",
+        "trace_ids.step_id.child_ids.trigger",
+    )
+    def _compute_idle_deadline(self):
+        """A running enrollment with no trace scheduled completes at the
+        latest of: its start, the end of its last finished step, and, for
+        each email whose branches wait for what the customer does (opened,
+        clicked, replied, bounced, external event), the date it was done
+        plus the journey's ``engagement_days``. A scheduled trace empties
+        the date (the executor completes the enrollment after running it),
+        and so does any other state than running.
+
+        Computed from the traces in two grouped queries per batch of
+        enrollments, whatever their number of traces, so that the executor
+        finds the enrollments to complete by this indexed date alone."""
+        running = self.filtered(lambda enrollment: enrollment.state == "running" and enrollment.id)
+        (self - running).idle_deadline = False
+        if not running:
+            return
+        Trace = self.env["mail.journey.trace"]
+        of_running = Domain("enrollment_id", "in", running.ids)
+        scheduled, last_done = set(), defaultdict(list)
+        for enrollment, state, date_done in Trace._read_group(
+            of_running, ["enrollment_id", "state"], ["date_done:max"]
+        ):
+            if state == "scheduled":
+                scheduled.add(enrollment.id)
+            elif date_done:
+                last_done[enrollment.id].append(date_done)
+        waiting = {
+            enrollment.id: date_done
+            for enrollment, date_done in Trace._read_group(
+                of_running
+                & Domain("state", "=", "done")
+                & Domain("step_id.child_ids.trigger", "in", list(WAITING_TRIGGERS)),
+                ["enrollment_id"],
+                ["date_done:max"],
+            )
+        }
+        for enrollment in running:
+            if enrollment.id in scheduled:
+                enrollment.idle_deadline = False
+                continue
+            dates = [enrollment.date_start, *last_done[enrollment.id]]
+            if waited := waiting.get(enrollment.id):
+                dates.append(waited + relativedelta(days=enrollment.journey_id.engagement_days))
+            enrollment.idle_deadline = max(dates)
 
     @api.depends("journey_id", "res_model", "res_id")
     def _compute_display_name(self):
@@ -223,9 +284,10 @@ class MailJourneyEnrollment(models.Model):
         enrollments.write(
             {"state": state, "exit_reason": reason, "date_end": fields.Datetime.now()}
         )
-        enrollments.trace_ids.filtered(lambda trace: trace.state == "scheduled").write(
-            {"state": "cancelled", "state_message": reason}
-        )
+        # the pending traces only: a long enrollment's history stays unread
+        enrollments.env["mail.journey.trace"].search(
+            [("enrollment_id", "in", self.ids), ("state", "=", "scheduled")]
+        ).write({"state": "cancelled", "state_message": reason})
         # approvals waiting for anyone (e.g. a team leader) end with the enrollment
         enrollments.env["mail.journey.approval"].search(
             [("trace_id.enrollment_id", "in", self.ids)]
@@ -233,24 +295,14 @@ class MailJourneyEnrollment(models.Model):
 
     def _complete_finished(self):
         """Complete the running enrollments that have no step left to run nor
-        an email whose engagement branches still wait for the customer, and
-        move their records to the journey's end stage."""
+        an email whose engagement branches still wait for the customer (their
+        ``idle_deadline`` is past), and move their records to the journey's
+        end stage."""
         now = fields.Datetime.now()
-
-        def waits_for_customer(trace):
-            horizon = now - relativedelta(days=trace.journey_id.engagement_days)
-            return (
-                trace.state == "done"
-                and trace.date_done > horizon
-                and any(child.trigger in WAITING_TRIGGERS for child in trace.step_id.child_ids)
-            )
-
         finished = self.filtered(
             lambda enrollment: enrollment.state == "running"
-            and not any(
-                trace.state == "scheduled" or waits_for_customer(trace)
-                for trace in enrollment.trace_ids
-            )
+            and enrollment.idle_deadline
+            and enrollment.idle_deadline <= now
         )
         finished._close("completed", self.env._("All steps done."))
         for (journey, _model), enrollments in finished.grouped(
@@ -261,12 +313,19 @@ class MailJourneyEnrollment(models.Model):
         return finished
 
     @api.model
-    def _complete_idle(self):
-        """Complete the enrollments left with nothing scheduled, once the
-        customer's time to engage is over."""
-        return self.search(
-            [("state", "=", "running"), ("next_trace_date", "=", False)]
-        )._complete_finished()
+    def _complete_idle(self, limit=1000):
+        """Complete up to ``limit`` enrollments left with nothing scheduled,
+        once the customer's time to engage is over (found by their indexed
+        ``idle_deadline``, none of their traces read); return them."""
+        idle = self.search(
+            [("state", "=", "running"), ("idle_deadline", "<=", fields.Datetime.now())],
+            order="idle_deadline, id",
+            limit=limit,
+        )
+        if len(idle) == limit:
+            # more of them: the executor's next run goes on with the rest
+            self.env.ref("mail_journey_automation.ir_cron_mail_journey_execute")._trigger()
+        return idle._complete_finished()
 
     # ------------------------------------------------------------
     # B2B SELLING

@@ -41,3 +41,4 @@ from . import test_stored_domain
 from . import test_tools
 from . import test_journey_security_models
 from . import test_journey_sent_bookkeeping
+from . import test_journey_idle_completion
