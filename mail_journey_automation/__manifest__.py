@@ -15,8 +15,6 @@
         "data/ir_cron_data.xml",
         "data/ir_actions_server_data.xml",
         "data/mail_journey_templates.xml",
-        "data/mail_template_data.xml",
-        "data/mail_journey_template_data.xml",
         "data/crm_lead_scoring_data.xml",
         "wizard/mail_journey_enroll_views.xml",
         "wizard/mail_journey_test_run_views.xml",

@@ -108,15 +108,6 @@ class CrmLead(models.Model):
         string="Birthday",
         help="The contact's birthday, for yearly greetings (trigger 'Yearly date').",
     )
-    journey_risk_profile = fields.Selection(
-        [
-            ("conservative", "Conservative"),
-            ("balanced", "Balanced"),
-            ("growth", "Growth"),
-        ],
-        string="Risk Profile",
-        help="The investor's risk profile, for journeys that match products to it.",
-    )
     # segmentation, which website forms can collect (website bridge)
     journey_company_size = fields.Selection(
         [

@@ -16,7 +16,6 @@ from . import test_journey_template
 from . import test_journey_stage_log
 from . import test_journey_lifecycle
 from . import test_journey_after_sales
-from . import test_journey_ready_made
 from . import test_journey_funnel
 from . import test_journey_impact
 from . import test_journey_ui

@@ -1,7 +1,7 @@
 from odoo import Command
 from odoo.tests import tagged
 
-from .common import NOW, JourneyCommon
+from odoo.addons.mail_journey_automation.tests.common import NOW, JourneyCommon
 
 
 @tagged("post_install", "-at_install", "mail_journey")
@@ -14,7 +14,7 @@ class TestJourneyReadyMade(JourneyCommon):
         super().setUpClass()
         # this addon's own (the bridges test theirs)
         own = cls.env["ir.model.data"].search(
-            [("module", "=", "mail_journey_automation"), ("model", "=", "mail.journey")]
+            [("module", "=", "mail_journey_automation_playbooks"), ("model", "=", "mail.journey")]
         )
         cls.ready_made = (
             cls.env["mail.journey"]
@@ -52,7 +52,7 @@ class TestJourneyReadyMade(JourneyCommon):
         return rendered
 
     def test_ready_made_journeys_are_complete(self):
-        xmlid = "mail_journey_automation.mail_journey_template_"
+        xmlid = "mail_journey_automation_playbooks.mail_journey_template_"
         names = ["welcome", "feedback", "winback", "paper_first_contact", "paper_holiday"]
         for name in names:
             self.assertIn(self.env.ref(xmlid + name), self.ready_made)
@@ -77,19 +77,23 @@ class TestJourneyReadyMade(JourneyCommon):
             subjects["Paper packaging: quotation"],
             f"Your quotation {self.order.name}: prices, lead time and quality",
         )
-        matching = self.env.ref("mail_journey_automation.mail_template_journey_wealth_matching")
+        matching = self.env.ref(
+            "mail_journey_automation_playbooks.mail_template_journey_wealth_matching"
+        )
         self.assertIn("balanced", self._render()[matching]["body_html"])
 
     def test_ready_made_emails_render_in_chinese(self):
         self.env["res.lang"]._activate_lang("zh_CN")
-        self.env["ir.module.module"]._load_module_terms(["mail_journey_automation"], ["zh_CN"])
+        self.env["ir.module.module"]._load_module_terms(
+            ["mail_journey_automation_playbooks"], ["zh_CN"]
+        )
         for template, values in self._render("zh_CN").items():
             self.assertRegex(values["subject"], "[\u4e00-\u9fff]", template.name)
             self.assertRegex(values["body_html"], "[\u4e00-\u9fff]", template.name)
             self.assertNotIn("Hello", values["body_html"], template.name)
 
     def test_welcome_series_copy_sends_for_real(self):
-        welcome = self.env.ref("mail_journey_automation.mail_journey_template_welcome")
+        welcome = self.env.ref("mail_journey_automation_playbooks.mail_journey_template_welcome")
         journey = self.env["mail.journey"].browse(welcome.action_create_from_template()["res_id"])
         journey.action_start()
         with self.mock_datetime_and_now(NOW), self.mock_mail_gateway():
@@ -106,7 +110,9 @@ class TestJourneyReadyMade(JourneyCommon):
         self.assertIn("Lina", self._new_mails.body_html)
 
     def test_playbook_copy_is_independent(self):
-        source = self.env.ref("mail_journey_automation.mail_journey_template_paper_first_contact")
+        source = self.env.ref(
+            "mail_journey_automation_playbooks.mail_journey_template_paper_first_contact"
+        )
         copy = self.env["mail.journey"].browse(source.action_create_from_template()["res_id"])
         self.assertEqual(len(copy.step_ids), len(source.step_ids))
         self.assertFalse(copy.step_ids.mail_template_id & source.step_ids.mail_template_id)
