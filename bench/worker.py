@@ -263,7 +263,7 @@ def run_addon(env, tag_id):
         PHASES["enroll"] = phase_figures(started, cpu)
         set_phase("cron")
         started, cpu = time.perf_counter(), time.process_time()
-        env["mail.journey.trace"]._cron_execute()
+        env["mail.journey.engine"]._cron_execute()
         env.cr.commit()
         PHASES["cron"] = phase_figures(started, cpu)
 

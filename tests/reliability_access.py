@@ -21,7 +21,7 @@ class TestRemoteAccess(ReliabilityCase):
         rpc("ir.config_parameter", "set_param", "web.base.url", cls.url)
         cls.journey, cls.leads = cls.make_due_traces("access", 3)
         cls.shell(
-            'env["mail.journey.trace"]._process_due(100); env.cr.commit(); print("RESULT ok")'
+            'env["mail.journey.engine"]._process_due(100); env.cr.commit(); print("RESULT ok")'
         )
         cls.ids = {
             model: rpc(model, "search", [("journey_id", "=", cls.journey)]) for model in MODELS[1:]

@@ -57,16 +57,16 @@ print("RESULT " + json.dumps({{"journey": journey.id, "leads": leads.ids}}))
 # process executed (each batch: lock due traces with FOR UPDATE SKIP LOCKED,
 # execute them, commit)
 EXECUTE = """
-Trace = env["mail.journey.trace"]
+Engine = env["mail.journey.engine"]
 done = 0
-process_due = type(Trace)._process_due
+process_due = type(Engine)._process_due
 def counting(self, limit=500):
     global done
     traces = process_due(self, limit)
     done += len(traces)
     return traces
-type(Trace)._process_due = counting
-Trace._cron_execute()
+type(Engine)._process_due = counting
+Engine._cron_execute()
 print("RESULT", done, flush=True)
 """
 

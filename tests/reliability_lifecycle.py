@@ -50,7 +50,7 @@ env["mail.journey.step"].create({
 })
 journey.action_start()
 journey._enroll(env["crm.lead"].search([]))
-env["mail.journey.trace"]._process_due(500)
+env["mail.journey.engine"]._process_due(500)
 env.cr.commit()
 print("RESULT ok")
 """

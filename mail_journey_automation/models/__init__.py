@@ -18,4 +18,6 @@ from . import mail_journey_segment
 from . import mail_journey_step_variant
 from . import mail_journey_interest
 from . import mail_journey_approval
+from . import mail_journey_delivery
+from . import mail_journey_engine
 from . import mail_activity

@@ -8,6 +8,7 @@ from markupsafe import Markup
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 from ..tools.intervals import INTERVAL_UNITS, interval_delta
 from ..tools.stored_domain import NotLiteralDomainError, StoredDomainError, parse_stored_domain
@@ -1058,7 +1059,7 @@ class MailJourney(models.Model):
             [self._get_domain("domain"), Domain("company_id", "in", [False, self.company_id.id])]
         )
         records = self.env[self.model].search(domain)
-        reasons = self.env["mail.journey.trace"]._get_suppression_reasons(records, self)
+        reasons = self.env["mail.journey.delivery"]._get_suppression_reasons(records, self)
         counts = {}
         for _state, reason in reasons.values():
             counts[reason] = counts.get(reason, 0) + 1
@@ -1139,32 +1140,62 @@ class MailJourney(models.Model):
         return when
 
     @api.model
-    def _get_best_open_hours(self, leads):
-        """Return {lead id: hour of day (UTC) at which its contact opened
-        journey emails most often (the earliest hour on a tie)} for the
-        ``leads`` with opens by a person."""
-        opens = (
-            self.env["mail.journey.event"]
-            .with_context(tz="UTC")
-            ._read_group(
-                [("lead_id", "in", leads.ids), ("type", "=", "open"), ("is_machine", "=", False)],
-                ["lead_id", "date:hour_number"],
-                ["__count"],
+    def _get_best_open_hours(self, leads, timezones=None):
+        """Return {lead id: hour of day at which its contact opened journey
+        emails most often (the earliest hour on a tie)} for the ``leads``
+        with opens by a person. Hours are counted in each contact's time zone
+        (``timezones``: {lead id: tz name}; UTC when missing), open by open,
+        so that a daylight-saving change does not move the habit by an hour."""
+        if not leads:
+            return {}
+        timezones = timezones or {}
+        lead_ids = leads.ids
+        tz_names = [
+            name if (name := timezones.get(lead_id)) in pytz.all_timezones_set else "UTC"
+            for lead_id in lead_ids
+        ]
+        self.env["mail.journey.event"].flush_model(["lead_id", "type", "is_machine", "date"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT event.lead_id,
+                       EXTRACT(HOUR FROM (event.date AT TIME ZONE 'UTC') AT TIME ZONE tz.name)::int,
+                       COUNT(*)
+                  FROM mail_journey_event event
+                  JOIN unnest(%(lead_ids)s::int[], %(tz_names)s::varchar[]) AS tz(lead_id, name)
+                    ON tz.lead_id = event.lead_id
+                 WHERE event.type = 'open'
+                   AND event.is_machine IS NOT TRUE
+              GROUP BY 1, 2
+                """,
+                lead_ids=lead_ids,
+                tz_names=tz_names,
             )
         )
         best = {}
-        for lead, hour, count in opens:
-            if lead.id not in best or (-count, int(hour)) < best[lead.id]:
-                best[lead.id] = (-count, int(hour))
+        for lead_id, hour, count in self.env.cr.fetchall():
+            if lead_id not in best or (-count, hour) < best[lead_id]:
+                best[lead_id] = (-count, hour)
         return {lead_id: hour for lead_id, (_count, hour) in best.items()}
 
     @api.model
-    def _get_next_hour(self, now, hour):
-        """``now`` if it is in hour ``hour`` (UTC), else the next start of that hour."""
-        if now.hour == hour:
+    def _get_next_hour(self, now, hour, tz_name=None):
+        """``now`` (naive UTC) if it is in hour ``hour`` of time zone
+        ``tz_name`` (UTC by default), else the next start of that hour, as
+        naive UTC."""
+        tz = pytz.timezone(tz_name or "UTC")
+        local = pytz.utc.localize(now).astimezone(tz)
+        if local.hour == hour:
             return now
-        start = now.replace(hour=hour, minute=0, second=0, microsecond=0)
-        return start if start > now else start + timedelta(days=1)
+        for offset in range(3):
+            # wall-clock hour, localized each day: right across daylight saving
+            start = tz.localize(
+                datetime.combine(local.date() + timedelta(days=offset), datetime.min.time())
+                + timedelta(hours=hour)
+            )
+            if start > local:
+                return start.astimezone(pytz.utc).replace(tzinfo=None)
+        return now
 
     def _get_hourly_allowance(self, now):
         """How many more emails this journey may send this hour (None: no
@@ -1413,10 +1444,7 @@ class MailJourney(models.Model):
         journeys = self.search(
             [("state", "=", "running"), ("trigger", "in", self._get_trigger_codes("signal"))]
         )
-        for done, journey in enumerate(journeys, start=1):
-            journey._enroll_quotation_signals()
-            if not self.env["ir.cron"]._commit_progress(1, remaining=len(journeys) - done):
-                break
+        journeys._run_each("_enroll_quotation_signals")
 
     @api.model
     def _cron_enroll_dates(self):
@@ -1425,7 +1453,26 @@ class MailJourney(models.Model):
         journeys = self.search(
             [("state", "=", "running"), ("trigger", "in", self._get_date_triggers())]
         )
-        for done, journey in enumerate(journeys, start=1):
-            journey._enroll_reached_dates()
-            if not self.env["ir.cron"]._commit_progress(1, remaining=len(journeys) - done):
+        journeys._run_each("_enroll_reached_dates")
+
+    def _run_each(self, method):
+        """Run ``method`` for each journey of ``self``, committing after each.
+        A journey that fails is rolled back alone, logged and told on its
+        chatter; the cron goes on with the others (as base_automation does
+        for its rules)."""
+        for done, journey in enumerate(self, start=1):
+            try:
+                with self.env.cr.savepoint():
+                    getattr(journey, method)()
+            except Exception as error:
+                # one journey must not stop the others; the savepoint dropped its changes
+                _logger.exception("Journey %s: %s failed", journey.id, method)
+                journey.message_post(
+                    body=self.env._(
+                        "The scheduled check of this journey failed and will run again at "
+                        "the next check: %(error)s",
+                        error=str(error)[:500],
+                    )
+                )
+            if not self.env["ir.cron"]._commit_progress(1, remaining=len(self) - done):
                 break

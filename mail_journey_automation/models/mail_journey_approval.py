@@ -3,8 +3,6 @@ from datetime import timedelta
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 
-from .mail_journey_step import NEGATIVE_TRIGGERS
-
 OPEN_STATES = ("pending", "escalated")
 # what a salesperson edits before sending; the rest is the engine's bookkeeping
 EDITABLE_FIELDS = {"subject", "body_html"}
@@ -47,6 +45,7 @@ class MailJourneyApproval(models.Model):
         [
             ("pending", "To Approve"),
             ("escalated", "Escalated"),
+            ("approved", "Approved"),
             ("sent", "Sent"),
             ("auto_sent", "Sent as Prepared"),
             ("skipped", "Skipped"),
@@ -89,10 +88,16 @@ class MailJourneyApproval(models.Model):
     # ------------------------------------------------------------
 
     def action_send(self):
-        """Send the emails as they are now (edited or not)."""
+        """Send the emails as they are now (edited or not): they go on
+        through the delivery pipeline at once (send window, caps and hourly
+        limit still apply, with the reason on the step when they wait)."""
         approvals = self._decided()
         approvals._check_open()
-        approvals._send("sent")
+        approvals._close("approved", self.env._("Approved by %(user)s.", user=self.env.user.name))
+        traces = approvals.trace_id
+        traces.lock_for_update()
+        traces.write({"schedule_date": fields.Datetime.now()})
+        approvals.env["mail.journey.engine"]._execute(traces)
         return True
 
     def action_skip(self):
@@ -145,73 +150,44 @@ class MailJourneyApproval(models.Model):
         )
         self.activity_ids.action_feedback(feedback=note)
 
-    def _send(self, state):
-        """Send the approvals' emails through the journey engine (tracking,
-        chatter, outgoing server), each with its own edited content; a
-        blacklisted or invalid address is still refused."""
-        Trace = self.env["mail.journey.trace"]
-        for (journey, step), approvals in self.grouped(
-            lambda approval: (approval.journey_id, approval.step_id)
-        ).items():
-            records = approvals.trace_id.enrollment_id._get_records()
-            emails = records._journey_get_emails()
-            reasons = Trace._get_suppression_reasons(records, journey)
-            refused = approvals.filtered(
-                lambda approval, reasons=reasons: approval.res_id in reasons
-            )
-            for approval in refused:
-                trace_state, reason = reasons[approval.res_id]
-                approval.trace_id._finish(trace_state, reason)
-                approval._close("cancelled", reason)
-            by_template = (approvals - refused).grouped(
-                lambda approval, step=step: approval.trace_id.variant_id.template_id
-                or step.mail_template_id
-            )
-            for template, to_send in by_template.items():
-                # the approved subject and body go out as they are, as data: the
-                # composer renders only the journey's template (the recipients,
-                # the sender), as the engine does for any journey email
-                to_send.trace_id.sudo()._send_email(
-                    step,
-                    emails,
-                    template,
-                    final_content={
-                        approval.res_id: {
-                            "subject": approval.subject,
-                            "body_html": approval.body_html,
-                        }
-                        for approval in to_send
-                    },
-                )
-            sent = (approvals - refused).trace_id
-            sent._finish("done")
-            sent._schedule_children(("parent", *NEGATIVE_TRIGGERS))
-            (approvals - refused)._close(
-                state,
-                self.env._("Sent by %(user)s.", user=self.env.user.name)
-                if state == "sent"
-                else self.env._("Sent as prepared: nobody decided before the deadline."),
+    def _mark_sent(self):
+        """The approved emails of ``self`` were queued."""
+        for auto, approvals in self.grouped(lambda approval: not approval.done_user_id).items():
+            approvals.write(
+                {
+                    "state": "auto_sent" if auto else "sent",
+                    "note": self.env._("Sent as prepared: nobody decided before the deadline.")
+                    if auto
+                    else self.env._("Sent by %(user)s.", user=approvals[0].done_user_id.name),
+                }
             )
 
     @api.model
-    def _journey_hold_for_approval(self, traces, step):
-        """Engine hook for the due traces of an email step: prepare an
-        approval for the new ones, escalate or send the ones past their
-        deadline; return the traces the engine may run itself (none when the
-        step needs an approval)."""
-        if not step.approval_required or not traces:
-            return traces
+    def _journey_review(self, traces, step):
+        """Delivery stage of an email step that needs the salesperson: the
+        approved emails go on; an email without approval is prepared for the
+        salesperson; one past its deadline is escalated, or approved as
+        prepared, as the journey says. Return ({(state, reason): traces}
+        postponed, the approved approvals)."""
         approvals = self.search([("trace_id", "in", traces.ids)])
-        self._prepare(traces - approvals.trace_id, step)
         now = fields.Datetime.now()
         expired = approvals.filtered(
             lambda approval: approval.state in OPEN_STATES and approval.date_deadline <= now
         )
         if step.journey_id.approval_expiry == "send":
-            expired._send("auto_sent")
+            expired.write({"state": "approved", "date_done": now})
+            expired.activity_ids.action_feedback(
+                feedback=self.env._("Sent as prepared: nobody decided before the deadline.")
+            )
         else:
             expired._escalate()
-        return traces.browse()
+        ready = approvals.filtered(lambda approval: approval.state == "approved")
+        waiting = approvals.filtered(lambda approval: approval.state in OPEN_STATES) - expired
+        for deadline, group in waiting.grouped("date_deadline").items():
+            group.trace_id.write({"schedule_date": deadline})
+        self._prepare(traces - approvals.trace_id, step)
+        # the approval wrote the reason of each waiting trace itself
+        return {("scheduled", None): traces - ready.trace_id}, ready
 
     @api.model
     def _prepare(self, traces, step):
@@ -220,12 +196,8 @@ class MailJourneyApproval(models.Model):
         if not traces:
             return self
         records = traces.enrollment_id._get_records()
-        # the email to approve is the variant the record gets (personalisation
-        # or A/B); those waiting for an A/B winner come back after the test
-        waiting = traces._assign_variants(step, records)
-        traces -= traces.browse().union(*waiting.values())
-        if not traces:
-            return self
+        # the email to approve is the variant the record gets (the delivery
+        # pipeline assigned it before this stage)
         rendered = {}
         for template, template_traces in traces.grouped(
             lambda trace: trace.variant_id.template_id or step.mail_template_id
@@ -262,7 +234,6 @@ class MailJourneyApproval(models.Model):
                 ),
             }
         )
-        traces._trigger_execution()
         return approvals
 
     def _schedule_activity(self):
@@ -324,4 +295,6 @@ class MailJourneyApproval(models.Model):
 
     def _cancel_open(self, reason):
         """Cancel the open approvals of ``self`` (their journey stopped)."""
-        self.filtered(lambda approval: approval.state in OPEN_STATES)._close("cancelled", reason)
+        self.filtered(lambda approval: approval.state in (*OPEN_STATES, "approved"))._close(
+            "cancelled", reason
+        )

@@ -5,11 +5,10 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models, tools
 from odoo.fields import Domain
-from odoo.tools import SQL
 
 from ..tools.assignment import bucket
 from .mail_journey import ACTIVE_STATES
-from .mail_journey_step import NEGATIVE_TRIGGERS, POSITIVE_TRIGGERS
+from .mail_journey_step import POSITIVE_TRIGGERS
 
 WAITING_TRIGGERS = {*POSITIVE_TRIGGERS, "event"}
 
@@ -337,16 +336,6 @@ class MailJourneyEnrollment(models.Model):
         self.ensure_one()
         return bucket(f"{self.journey_id.id}:{self.res_model}:{self.res_id}")
 
-    @api.model
-    def _journey_skip_hold_out(self, traces):
-        """Engine hook for the due traces of an email step: the traces of
-        hold-out enrollments are skipped, and their journey goes on as if
-        the email had been sent and left unread. Return the other traces."""
-        held = traces.filtered(lambda trace: trace.enrollment_id.is_holdout)
-        held._finish("skipped", self.env._("Hold-out: this record gets no journey email."))
-        held._schedule_children(("parent", *NEGATIVE_TRIGGERS))
-        return traces - held
-
     def _journey_pause_for(self, hours, reason):
         """Pause the active enrollments of ``self`` for ``hours`` (extending a
         timed pause, never shortening it; manual pauses stay manual)."""
@@ -437,100 +426,12 @@ class MailJourneyEnrollment(models.Model):
                 )
 
     @api.model
-    def _journey_postpone_for_account_caps(self, traces, step):
-        """Engine hook for the due traces of an email step: move the traces
-        that would exceed the weekly limit per company or per email domain
-        (the journey's, or the global one) to the next free slot; return the
-        others."""
-        if not traces:
-            return traces
-        account_cap, domain_cap = step.journey_id._get_account_caps()
-        if not (account_cap or domain_cap):
-            return traces
-        now = fields.Datetime.now()
-        since = now - timedelta(days=7)
-        emails = traces.enrollment_id._get_records()._journey_get_emails()
-        free_domains = self.env["mail.journey.record.mixin"]._journey_get_free_mail_domains()
-        domains = {
-            trace.id: domain
-            for trace in traces
-            if (domain := (emails.get(trace.res_id) or "").rpartition("@")[2])
-            and domain not in free_domains
-        }
-        history = self._journey_get_account_history(
-            {trace.enrollment_id.account_key for trace in traces} - {False},
-            set(domains.values()),
-            since,
-        )
-        limits = {"account": account_cap, "domain": domain_cap}
-        postponed = defaultdict(lambda: traces.browse())
-        for trace in traces:
-            scopes = {
-                "account": trace.enrollment_id.account_key,
-                "domain": domains.get(trace.id),
-            }
-            waits = [
-                sent[-limits[scope]] + timedelta(days=7)
-                for scope, key in scopes.items()
-                if key and limits[scope] and len(sent := history[scope, key]) >= limits[scope]
-            ]
-            if waits:
-                postponed[max(waits)] |= trace
-            else:
-                for scope, key in scopes.items():
-                    history[scope, key].append(now)  # later traces of this batch count it
-        reason = self.env._(
-            "Weekly limit of emails to this company reached: waits for a free slot."
-        )
-        for date, delayed in postponed.items():
-            delayed.write({"schedule_date": date, "state_message": reason})
-        delayed = traces.browse().union(*postponed.values())
-        delayed._trigger_execution()
-        return traces - delayed
-
-    @api.model
-    def _journey_get_account_history(self, keys, domains, since):
-        """{(scope, key): sorted dates} of the journey emails sent since
-        ``since`` to the companies ``keys`` and the email ``domains``."""
-        history = defaultdict(list)
-        if not keys and not domains:
-            return history
-        self.env["mail.journey.trace"].flush_model()
-        self.flush_model(["account_key"])
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT enrollment.account_key,
-                       SPLIT_PART(trace.email, '@', 2),
-                       trace.date_done
-                  FROM mail_journey_trace trace
-                  JOIN mail_journey_enrollment enrollment ON enrollment.id = trace.enrollment_id
-                 WHERE trace.step_action = 'email'
-                   AND trace.state = 'done'
-                   AND trace.date_done > %(since)s
-                   AND (enrollment.account_key = ANY(%(keys)s)
-                        OR SPLIT_PART(trace.email, '@', 2) = ANY(%(domains)s))
-              ORDER BY trace.date_done
-                """,
-                since=since,
-                keys=list(keys),
-                domains=list(domains),
-            )
-        )
-        for account_key, domain, date in self.env.cr.fetchall():
-            if account_key in keys:
-                history["account", account_key].append(date)
-            if domain in domains:
-                history["domain", domain].append(date)
-        return history
-
-    @api.model
     def _cron_resume_paused(self):
         """Resume the enrollments whose timed pause is over."""
         enrollments = self.search(
             [("state", "=", "paused"), ("pause_until", "<=", fields.Datetime.now())]
         )
         for batch in tools.split_every(500, enrollments.ids, self.browse):
-            batch.action_resume()
+            batch._resume()
             if not self.env["ir.cron"]._commit_progress(len(batch)):
                 break

@@ -1,17 +1,11 @@
 import ast
 import logging
-from collections import defaultdict
-from datetime import timedelta
 
 import lxml.html
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import ValidationError
-from odoo.fields import Domain
-from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import SQL
 from odoo.tools.mail import URL_SKIP_PROTOCOL_REGEX
 
 from odoo.addons.link_tracker.tools.html import find_links_with_urls_and_labels
@@ -22,19 +16,44 @@ from .mail_journey_step import NEGATIVE_TRIGGERS, UNSUBSCRIBE_PLACEHOLDER
 _logger = logging.getLogger(__name__)
 
 TRACKING_DAYS_PARAM = "mail_journey.tracking_days"
-# as mass_mailing: past this many bounces an address is no longer mailed
-BOUNCE_LIMIT = 5
 # the footer is rendered once per batch with these, then each email's URLs
 FOOTER_URL_PLACEHOLDERS = {
     "pixel_url": "mail-journey-pixel-url",
     "honeypot_url": "mail-journey-honeypot-url",
     "unsubscribe_url": "mail-journey-unsubscribe-url",
 }
-# times the cron retries a batch that conflicted with a concurrent transaction
-MAX_CONCURRENCY_RETRIES = 5
 
 
 class MailJourneyTrace(models.Model):
+    """One step of a journey for one enrollment: when it is due, what came
+    of it, and the email it sent with what the customer did with it.
+
+    States (written by the engine, ``mail.journey.engine``, and its
+    delivery pipeline, ``mail.journey.delivery``; never by users):
+
+    * ``scheduled``: waits for its ``schedule_date``. It is created so when
+      its enrollment starts (root steps), when its parent ran ("after
+      parent", and "not opened / not clicked / not replied" branches, due at
+      their deadline) or when the customer's event came (opened, clicked,
+      replied, bounced, external event). A stage of the pipeline may
+      postpone it (approval, A/B winner, send time, send window, limits):
+      it stays scheduled with a later date and the reason in
+      ``state_message``. A pause of its enrollment holds it.
+    * ``done``: its action ran (the email was queued: ``mail_mail_id``,
+      ``message_id``); ``date_done`` is set, its children are scheduled.
+      Engagement then fills ``sent_datetime``, ``open_datetime``,
+      ``click_datetime``, ``reply_datetime``, ``bounce_datetime``,
+      ``unsubscribe_datetime`` and schedules the waiting branches.
+    * ``skipped``: not run on purpose (condition not met, hold-out,
+      suppression, duplicate, skipped by the salesperson), with the reason.
+    * ``cancelled``: not run because its journey went elsewhere (the record
+      was deleted, the goal reached, the enrollment ended, the customer did
+      it before the deadline of a "not" branch).
+    * ``error``: it failed (broken filter, no valid address, the action
+      raised, the mail server refused it for good), with the reason; *Retry*
+      schedules it again.
+    """
+
     _name = "mail.journey.trace"
     _description = "Journey Step Execution"
     _order = "schedule_date desc, id desc"
@@ -103,6 +122,12 @@ class MailJourneyTrace(models.Model):
         readonly=True,
         index="btree_not_null",
         help="The normalized address the email went to (frequency caps, duplicates).",
+    )
+    template_key = fields.Char(
+        readonly=True,
+        index="btree_not_null",
+        help="Fingerprint of the email's template content: the same email from another "
+        "journey (e.g. a copy of a ready-made one) is not sent twice to an address.",
     )
     # engagement (people only: machine opens and clicks are in the event log)
     sent_datetime = fields.Datetime(string="Sent On", readonly=True)
@@ -190,144 +215,19 @@ class MailJourneyTrace(models.Model):
                 max(min(dates), fields.Datetime.now())
             )
 
-    @api.model
-    def _lock_due(self, limit):
-        """Return up to ``limit`` due traces of running journeys, locked for
-        this transaction; traces locked by another worker are skipped."""
-        self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT trace.id
-                  FROM mail_journey_trace trace
-                  JOIN mail_journey journey ON journey.id = trace.journey_id
-                  JOIN mail_journey_enrollment enrollment ON enrollment.id = trace.enrollment_id
-                 WHERE trace.state = 'scheduled'
-                   AND trace.schedule_date <= %(now)s
-                   AND journey.state = 'running'
-                   AND enrollment.state != 'paused'
-              ORDER BY trace.schedule_date, trace.id
-                 LIMIT %(limit)s
-                   FOR UPDATE OF trace SKIP LOCKED
-                """,
-                now=fields.Datetime.now(),
-                limit=limit,
-            )
-        )
-        return self.browse([row[0] for row in self.env.cr.fetchall()])
-
-    @api.model
-    def _count_due(self):
-        return self.search_count(
-            [
-                ("state", "=", "scheduled"),
-                ("schedule_date", "<=", fields.Datetime.now()),
-                ("journey_id.state", "=", "running"),
-                ("enrollment_id.state", "!=", "paused"),
-            ]
-        )
-
-    def _execute(self):
-        """Execute the traces of ``self`` (due and locked by the caller).
-
-        Each step's traces run as one batch; a batch that fails is retried
-        record by record, so one bad record only fails its own trace."""
-        traces = self.filtered(lambda trace: trace.state == "scheduled")
-        stale = traces.filtered(lambda trace: trace.enrollment_id.state not in ACTIVE_STATES)
-        stale._finish("cancelled", self.env._("The enrollment is no longer running."))
-        traces -= stale
-        for journey, journey_traces in traces.grouped("journey_id").items():
-            try:
-                to_run = journey_traces._check_records()._check_goal(journey)
-            except ValidationError as error:
-                # a goal broken since it was saved (e.g. a removed field)
-                _logger.warning("Journey %s cannot check its exit goal: %s", journey.id, error)
-                journey_traces._finish("error", str(error))
-                continue
-            for step, step_traces in to_run.grouped("step_id").items():
-                step_traces._run_step(step)
-        traces.enrollment_id._complete_finished()
-
-    def _check_records(self):
-        """Cancel the traces whose record was deleted; return the others."""
-        records = self.enrollment_id._get_records().exists()
-        gone = self.filtered(lambda trace: trace.res_id not in records.ids)
-        gone._finish("cancelled", self.env._("The record was deleted."))
-        gone.enrollment_id._close("cancelled", self.env._("The record was deleted."))
-        return self - gone
-
-    def _check_goal(self, journey):
-        """Complete the enrollments whose record reached the journey's goal;
-        return the traces still to run."""
-        goal = journey._get_domain("goal_domain") if journey.goal_domain else Domain.FALSE
-        if goal.is_false():
-            return self
-        records = self.enrollment_id._get_records()
-        reached = set(records.filtered_domain(goal).ids)
-        done = self.filtered(lambda trace: trace.res_id in reached)
-        done.enrollment_id._close("completed", self.env._("Goal reached."))
-        return self - done
-
-    def _run_step(self, step):
-        traces = self.filtered(
-            lambda trace: trace.state == "scheduled" and trace.enrollment_id.state == "running"
-        )
-        if not traces:
-            return
-        try:
-            with self.env.cr.savepoint():
-                traces._run_step_batch(step)
-        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-            # not the record's fault: the cron retries the whole batch
-            raise
-        except Exception as error:  # noqa: BLE001 - one bad record must not stop the batch
-            if len(traces) == 1:
-                _logger.warning("Journey step %s failed on trace %s: %s", step.id, traces.id, error)
-                traces._finish("error", str(error)[:500])
-                return
-            for trace in traces:
-                trace._run_step(step)
-
-    def _run_step_batch(self, step):
-        traces = self
-        if step.trigger in NEGATIVE_TRIGGERS:
-            # the event came at or before the deadline: the "not" branch is off
-            came = traces.filtered(
-                lambda trace: trace.parent_trace_id._had_event(
-                    NEGATIVE_TRIGGERS[step.trigger], step, trace.schedule_date
-                )
-            )
-            came._finish("cancelled", self.env._("The customer did it before the deadline."))
-            traces -= came
-        condition = step._get_condition()
-        if not condition.is_true():
-            records = traces.enrollment_id._get_records()
-            matching = set(records.filtered_domain(condition).ids)
-            unmatched = traces.filtered(lambda trace: trace.res_id not in matching)
-            unmatched._finish("skipped", self.env._("The condition of the step is not met."))
-            traces -= unmatched
-        if traces and step.action == "email":
-            # B2B selling: hold-out group, salesperson approval, caps per company
-            Enrollment = self.env["mail.journey.enrollment"]
-            traces = Enrollment._journey_skip_hold_out(traces)
-            traces = self.env["mail.journey.approval"]._journey_hold_for_approval(traces, step)
-            traces = Enrollment._journey_postpone_for_account_caps(traces, step)
-        if not traces:
-            return
-        failed = getattr(traces, f"_action_{step.action}")(step) or {}
-        for (state, message), failed_traces in failed.items():
-            if state != "scheduled":  # postponed traces keep their new date
-                failed_traces._finish(state, message)
-            traces -= failed_traces
-        traces._finish("done")
-        if step.action != "exit":
-            traces._schedule_children(("parent", *NEGATIVE_TRIGGERS))
-
     def _finish(self, state, message=False):
         if self:
             self.write(
                 {"state": state, "state_message": message, "date_done": fields.Datetime.now()}
             )
+
+    def _journey_cancel_approvals(self, reason):
+        """Close the approvals still open (or approved, not sent) of the
+        traces of ``self``, which will not send their email."""
+        if self:
+            self.env["mail.journey.approval"].sudo().search(
+                [("trace_id", "in", self.ids)]
+            )._cancel_open(reason)
 
     def _schedule_children(self, triggers, url=None, event_name=None):
         """Schedule the child steps of ``self`` whose trigger is in ``triggers``
@@ -361,43 +261,6 @@ class MailJourneyTrace(models.Model):
     # that did not succeed; the others are done.
     # ------------------------------------------------------------
 
-    def _action_email(self, step):
-        journey = step.journey_id
-        records = self.enrollment_id._get_records()
-        emails = records._journey_get_emails()
-        reasons = self._get_suppression_reasons(records, journey)
-        already_sent = set(
-            self.search(
-                [
-                    ("step_id", "=", step.id),
-                    ("state", "=", "done"),
-                    ("email", "in", [email for email in emails.values() if email]),
-                ]
-            ).mapped("email")
-        )
-        suppressed = {}
-        for trace in self:
-            reason = reasons.get(trace.res_id)
-            if not reason and emails[trace.res_id] in already_sent:
-                reason = (
-                    "skipped",
-                    self.env._("This address already got this email through another record."),
-                )
-            if reason:
-                suppressed[reason] = suppressed.get(reason, self.browse()) | trace
-        candidates = self - self.browse().union(*suppressed.values())
-        waiting = candidates._assign_variants(step, records)
-        candidates -= self.browse().union(*waiting.values())
-        timed = candidates._postpone_for_send_time(journey, records)
-        candidates -= self.browse().union(*timed.values())
-        postponed = candidates._postpone_for_caps_and_window(journey, records, emails)
-        to_send = candidates - self.browse().union(*postponed.values())
-        for template, traces in to_send.grouped(
-            lambda trace: trace.variant_id.template_id or step.mail_template_id
-        ).items():
-            traces._send_email(step, emails, template)
-        return {**suppressed, **waiting, **timed, **postponed}
-
     def _assign_variants(self, step, records):
         """Store the variant of the traces of ``self`` that have none yet
         (kept afterwards: a later run never changes it); postpone those
@@ -421,36 +284,6 @@ class MailJourneyTrace(models.Model):
         )
         waiting._trigger_execution()
         return {("scheduled", message): waiting}
-
-    def _postpone_for_send_time(self, journey, records):
-        """Send-time optimisation: postpone the traces of ``self``, once, to
-        the hour at which their recipient opened journey emails most often,
-        when that moment is inside the send window; returned as
-        {("scheduled", reason): traces}."""
-        to_time = self.filtered(lambda trace: not trace.send_time_optimized)
-        if not journey.send_time_optimization or not to_time:
-            return {}
-        now = fields.Datetime.now()
-        hours = journey._get_best_open_hours(to_time.lead_id)
-        timezones = records._journey_get_timezones()
-        by_date = defaultdict(lambda: self.browse())
-        for trace in to_time.filtered(lambda trace: trace.lead_id.id in hours):
-            best = journey._get_next_hour(now, hours[trace.lead_id.id])
-            if (
-                best > now
-                and journey._get_window_opening(best, timezones.get(trace.res_id)) == best
-            ):
-                by_date[best] |= trace
-        if not by_date:
-            return {}
-        message = self.env._("Send-time optimisation: waits for the hour the customer opens.")
-        for date, traces in by_date.items():
-            traces.write(
-                {"schedule_date": date, "state_message": message, "send_time_optimized": True}
-            )
-        postponed = self.browse().union(*by_date.values())
-        postponed._trigger_execution()
-        return {("scheduled", message): postponed}
 
     def _send_email(self, step, emails, template=None, final_content=None):
         """Render and queue the step's email for the traces of ``self`` in
@@ -506,97 +339,6 @@ class MailJourneyTrace(models.Model):
                 }
             )
         self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
-
-    @api.model
-    def _get_suppression_reasons(self, records, journey):
-        """Return {record id: (state, reason)} for the records a journey email
-        must not reach: no or invalid address, blacklisted, too many bounces,
-        no consent when the journey requires it, or an address already
-        reached through another of ``records``."""
-        emails = records._journey_get_emails()
-        bounces = records._journey_get_bounce_counts()
-        # the blacklist is admin-only; it is only checked here
-        blacklisted = set(
-            self.env["mail.blacklist"]
-            .sudo()
-            .search([("email", "in", [email for email in emails.values() if email])])
-            .mapped("email")
-        )
-        consenting = (
-            set(records.filtered_domain(records._journey_consent_domain()).ids)
-            if journey.consent_required
-            else set(records.ids)
-        )
-        reasons, seen = {}, set()
-        for record in records:
-            email = emails.get(record.id)
-            if not email:
-                reasons[record.id] = ("error", self.env._("The record has no valid email address."))
-            elif email in blacklisted:
-                reasons[record.id] = ("skipped", self.env._("The email address is blacklisted."))
-            elif bounces.get(record.id, 0) >= BOUNCE_LIMIT:
-                reasons[record.id] = ("skipped", self.env._("The email address bounced too often."))
-            elif record.id not in consenting:
-                reasons[record.id] = ("skipped", self.env._("The contact gave no consent."))
-            elif email in seen:
-                reasons[record.id] = (
-                    "skipped",
-                    self.env._("This address already got this email through another record."),
-                )
-            seen.add(email)
-        return reasons
-
-    def _postpone_for_caps_and_window(self, journey, records, emails):
-        """Move the traces that would exceed a frequency cap, or fall outside
-        the journey's send window, to their next free slot; return them as
-        {("scheduled", reason): traces}. Nothing is dropped."""
-        now = fields.Datetime.now()
-        day_cap, week_cap = journey._get_caps()
-        history = defaultdict(list)
-        if day_cap or week_cap:
-            for trace in self.search(
-                [
-                    ("email", "in", list({emails[trace.res_id] for trace in self})),
-                    ("state", "=", "done"),
-                    ("date_done", ">", now - timedelta(days=7)),
-                ],
-                order="date_done",
-            ):
-                history[trace.email].append(trace.date_done)
-        timezones = records._journey_get_timezones() if journey.window_enabled else {}
-        postponed = defaultdict(lambda: self.browse())
-        for trace in self:
-            sent = history[emails[trace.res_id]]
-            recent = [date for date in sent if date > now - timedelta(days=1)]
-            waits = []
-            if day_cap and len(recent) >= day_cap:
-                waits.append(recent[-day_cap] + timedelta(days=1))
-            if week_cap and len(sent) >= week_cap:
-                waits.append(sent[-week_cap] + timedelta(days=7))
-            if waits:
-                reason = self.env._(
-                    "Frequency cap reached for this address: waits for a free slot."
-                )
-                date = max(waits)
-            else:
-                date = journey._get_window_opening(now, timezones.get(trace.res_id))
-                reason = self.env._("Outside the send window: waits for it to open.")
-            if date > now:
-                trace.write({"schedule_date": date, "state_message": reason})
-                postponed[("scheduled", reason)] |= trace
-            else:
-                sent.append(now)  # later traces of this batch count this email
-        allowance, next_slot = journey._get_hourly_allowance(now)
-        if allowance is not None:
-            ready = self - self.browse().union(*postponed.values())
-            over = ready[allowance:]
-            if over:
-                reason = self.env._("Hourly sending limit reached: waits for the next slot.")
-                over.write({"schedule_date": next_slot, "state_message": reason})
-                postponed[("scheduled", reason)] |= over
-        if postponed:
-            self.browse().union(*postponed.values())._trigger_execution()
-        return dict(postponed)
 
     def _action_activity(self, step):
         records = self.enrollment_id._get_records()
@@ -950,53 +692,3 @@ class MailJourneyTrace(models.Model):
                 }
             )
             values["headers"] = repr(headers)
-
-    # ------------------------------------------------------------
-    # CRON
-    # ------------------------------------------------------------
-
-    @api.model
-    def _process_due(self, limit=500):
-        """Lock and execute up to ``limit`` due traces; return them."""
-        traces = self._lock_due(limit)
-        traces._execute()
-        return traces
-
-    @api.model
-    def _cron_execute(self):
-        """Execute due traces in batches, committing after each batch, then
-        complete the enrollments whose time to engage is over."""
-        batch_size = int(
-            self.env["ir.config_parameter"].sudo().get_param("mail_journey.batch_size", 500)
-        )
-        conflicts, remaining = 0, 0
-        while True:
-            try:
-                traces = self._process_due(batch_size)
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                # another executor committed some of these traces after this
-                # transaction began (REPEATABLE READ), or a user changed a record
-                # of the batch: nothing of the batch is kept, a new transaction
-                # locks and runs again what is still due
-                conflicts += 1
-                if conflicts > MAX_CONCURRENCY_RETRIES:
-                    raise
-                self.env.cr.rollback()
-                self.env.invalidate_all()
-                continue
-            conflicts = 0
-            if not traces:
-                if remaining:
-                    # nothing left that this executor can lock
-                    self.env["ir.cron"]._commit_progress(remaining=0)
-                break
-            # counting the due traces scans all of them (joined to their
-            # journey and enrollment): it is done again only when the
-            # estimate runs out, not after every batch, where it was the one
-            # statement of the cron that grew with the size of the queue
-            remaining -= len(traces)
-            if remaining <= 0:
-                remaining = self._count_due()
-            if not self.env["ir.cron"]._commit_progress(len(traces), remaining=remaining):
-                return
-        self.env["mail.journey.enrollment"]._complete_idle()

@@ -89,6 +89,14 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="mail_journey.max_per_hour",
         help="All journeys together (IP warm-up, provider limits); 0 for no limit.",
     )
+    journey_duplicate_days = fields.Integer(
+        string="Same Email Not Again Within (Days)",
+        config_parameter="mail_journey.duplicate_days",
+        default=30,
+        help="An address that got an email (the same template, or a copy of it) from any "
+        "journey in these last days does not get it again from another journey; 0 to "
+        "check only within each step.",
+    )
     journey_event_token = fields.Char(
         related="company_id.journey_event_token", readonly=False, groups="base.group_system"
     )

@@ -36,8 +36,9 @@ from . import test_journey_domain_security
 from . import test_journey_security_approval
 from . import test_journey_security_bookkeeping
 from . import test_journey_event_api_security
+from . import test_journey_security_models
 from . import test_stored_domain
 from . import test_tools
-from . import test_journey_security_models
 from . import test_journey_sent_bookkeeping
 from . import test_journey_idle_completion
+from . import test_journey_delivery

@@ -163,7 +163,7 @@ class JourneyCommon(MailCommon):
 
     def _process(self):
         """Execute every due trace, as the cron does, without committing."""
-        return self.env["mail.journey.trace"]._process_due(limit=10000)
+        return self.env["mail.journey.engine"]._process_due(limit=10000)
 
     def _traces(self, journey, **domain):
         return self.env["mail.journey.trace"].search(

@@ -81,7 +81,7 @@ class TestJourneyAccessRoles(JourneyCommon):
         cls.journey.action_start()
         cls.leads.write({"journey_stage_id": cls.stage_first.id})
         cls.journey._enroll(cls.leads)
-        traces = cls.env["mail.journey.trace"]._process_due(limit=100)
+        traces = cls.env["mail.journey.engine"]._process_due(limit=100)
         traces._log_events("open")
         cls.env.flush_all()
         cls.records = {

@@ -250,13 +250,22 @@ class TestJourneyAccount(JourneyCommon):
                 "use_default_to": True,
             }
         )
-        steps = [
-            self._email_step(template),
-            self._email_step(template, parent=0, interval_number=3),
-        ]
-        journeys = self._create_journey(
-            steps, model="sale.order", account_reply_policy="pause"
-        ) | self._create_journey(steps, model="sale.order", account_reply_policy="pause")
+        # two journeys with their own emails: the same email from two journeys
+        # would reach an address once (duplicate check)
+        other_template = template.copy({"subject": "Your order {{ object.name }}"})
+        journeys = self.env["mail.journey"].union(
+            *(
+                self._create_journey(
+                    [
+                        self._email_step(email),
+                        self._email_step(email, parent=0, interval_number=3),
+                    ],
+                    model="sale.order",
+                    account_reply_policy="pause",
+                )
+                for email in (template, other_template)
+            )
+        )
         journeys.action_start()
         order_bob, order_ann = self.env["sale.order"].create(
             [{"partner_id": self.acme_bob.id}, {"partner_id": self.acme_ann.id}]

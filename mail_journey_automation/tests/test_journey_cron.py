@@ -41,19 +41,19 @@ class TestJourneyCron(JourneyCommon):
         journey = self._create_journey([self._email_step()])
         journey.action_start()
         journey._enroll(self.leads)
-        Trace = self.registry["mail.journey.trace"]
-        run_step_batch = Trace._run_step_batch
+        Delivery = self.registry["mail.journey.delivery"]
+        run = Delivery._run
         calls = []
 
-        def conflicting(traces, step):
+        def conflicting(delivery, traces, step):
             calls.append(traces.ids)
             if len(calls) == 1:
                 raise SerializationFailure("could not serialize access due to concurrent update")
-            return run_step_batch(traces, step)
+            return run(delivery, traces, step)
 
         cron = self.env.ref("mail_journey_automation.ir_cron_mail_journey_execute")
         with (
-            patch.object(Trace, "_run_step_batch", conflicting),
+            patch.object(Delivery, "_run", conflicting),
             self.mock_mail_gateway(),
             self.enter_registry_test_mode(),
         ):
@@ -72,17 +72,17 @@ class TestJourneyCron(JourneyCommon):
         journey.action_start()
         journey._enroll(self.leads)
         self.env["ir.config_parameter"].sudo().set_param("mail_journey.batch_size", 1)
-        Trace = self.registry["mail.journey.trace"]
-        count_due = Trace._count_due
+        Engine = self.registry["mail.journey.engine"]
+        count_due = Engine._count_due
         counts = []
 
-        def counting(traces):
-            counts.append(count_due(traces))
+        def counting(engine):
+            counts.append(count_due(engine))
             return counts[-1]
 
         cron = self.env.ref("mail_journey_automation.ir_cron_mail_journey_execute")
         with (
-            patch.object(Trace, "_count_due", counting),
+            patch.object(Engine, "_count_due", counting),
             self.mock_mail_gateway(),
             self.enter_registry_test_mode(),
         ):
@@ -97,3 +97,36 @@ class TestJourneyCron(JourneyCommon):
             .search([("cron_id", "=", cron.id)], order="id desc", limit=1)
         )
         self.assertEqual((progress.done, progress.remaining), (3, 0))
+
+    def test_date_cron_goes_on_after_a_failing_journey(self):
+        """A journey whose date check raises is rolled back alone, logged
+        and told on its chatter; the next journeys are checked."""
+        field = self.env["ir.model.fields"]._get("crm.lead", "date_deadline")
+        broken, fine = (
+            self._create_journey(
+                [self._email_step()], name=name, trigger="date", date_field_id=field.id
+            )
+            for name in ("Broken", "Fine")
+        )
+        (broken | fine).action_start()
+        Journey = self.registry["mail.journey"]
+        enroll_reached_dates = Journey._enroll_reached_dates
+        checked = []
+
+        def failing_for_broken(journeys):
+            checked.append(journeys.id)
+            if journeys.id == broken.id:
+                journeys.name = "Renamed before failing"
+                raise ValueError("the date field is gone")
+            return enroll_reached_dates(journeys)
+
+        cron = self.env.ref("mail_journey_automation.ir_cron_mail_journey_enroll_dates")
+        with (
+            patch.object(Journey, "_enroll_reached_dates", failing_for_broken),
+            self.assertLogs("odoo.addons.mail_journey_automation.models.mail_journey", "ERROR"),
+            self.enter_registry_test_mode(),
+        ):
+            cron.sudo().method_direct_trigger()
+        self.assertEqual(sorted(checked), sorted([broken.id, fine.id]))
+        self.assertEqual(broken.name, "Broken", "the failing journey's changes are rolled back")
+        self.assertIn("the date field is gone", broken.message_ids[0].body)

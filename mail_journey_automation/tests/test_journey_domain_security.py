@@ -112,7 +112,7 @@ class TestJourneyDomainSecurity(JourneyCommon):
         with (
             self.mock_mail_gateway(),
             self.assertLogs(
-                "odoo.addons.mail_journey_automation.models.mail_journey_trace", "WARNING"
+                "odoo.addons.mail_journey_automation.models.mail_journey_delivery", "WARNING"
             ),
         ):
             traces = self._process()

@@ -195,7 +195,17 @@ class TestJourneyEventApiSecurity(JourneyEventApiCommon):
         """Post to the endpoint over a raw connection a chunked body (no
         Content-Length): a JSON event whose data holds ``payload_size``
         bytes; without ``finish``, the closing chunk is never sent (a body
-        without end). Return the status and the body of the answer."""
+        without end). Return the status and the body of the answer, and the
+        id of the lead posted for."""
+        # read before the request starts: the server shares the test cursor
+        body = json.dumps(
+            {
+                "event": "chat",
+                "email": self.leads[0].email_from,
+                "data": {"blob": "x" * payload_size},
+            }
+        ).encode()
+        lead_id = self.leads[0].id
         connection = http.client.HTTPConnection(HOST, self.http_port(), timeout=20)
         with closing(connection), self.allow_requests():
             connection.putrequest("POST", "/mail_journey/event")
@@ -204,13 +214,6 @@ class TestJourneyEventApiSecurity(JourneyEventApiCommon):
             connection.putheader("Content-Type", "application/json")
             connection.putheader("Transfer-Encoding", "chunked")
             connection.endheaders()
-            body = json.dumps(
-                {
-                    "event": "chat",
-                    "email": self.leads[0].email_from,
-                    "data": {"blob": "x" * payload_size},
-                }
-            ).encode()
             for start in range(0, len(body), 1024):
                 chunk = body[start : start + 1024]
                 connection.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
@@ -220,15 +223,15 @@ class TestJourneyEventApiSecurity(JourneyEventApiCommon):
                 response = connection.getresponse()
             except TimeoutError:
                 self.fail("The endpoint waited for the end of the chunked body.")
-            return response.status, response.read()
+            return response.status, response.read(), lead_id
 
     def test_chunked_body_over_limit_refused_without_reading_it_all(self):
-        status, body = self._post_chunked(MAX_BODY_BYTES + 4096, finish=False)
+        status, body, _lead_id = self._post_chunked(MAX_BODY_BYTES + 4096, finish=False)
         self.assertEqual(status, 413)
         self.assertIn("larger than", json.loads(body)["error"])
         self.assertFalse(self._external_events())
 
     def test_chunked_body_within_limit_accepted(self):
-        status, body = self._post_chunked(1000)
+        status, body, lead_id = self._post_chunked(1000)
         self.assertEqual(status, 201)
-        self.assertEqual(json.loads(body)["lead_id"], self.leads[0].id)
+        self.assertEqual(json.loads(body)["lead_id"], lead_id)

@@ -64,7 +64,7 @@ class TestJourneyFuzz(JourneyCommon, HttpCase):
         cls.journey = cls._create_journey([cls._email_step()])
         cls.journey.action_start()
         cls.journey._enroll(cls.leads[0])
-        cls.env["mail.journey.trace"]._process_due()
+        cls.env["mail.journey.engine"]._process_due()
         cls.trace = cls.journey.enrollment_ids.trace_ids
         cls.trace.date_done = fields.Datetime.now() - timedelta(hours=1)
         cls.link = cls.env["link.tracker"].search([("url", "=", "https://www.example.com/p")])

@@ -22,7 +22,7 @@ class TestJourneyTracking(JourneyCommon, HttpCase):
         cls.journey.action_start()
         cls.journey._enroll(cls.leads[0])
         # emails are only queued: nothing reaches an SMTP server
-        cls.env["mail.journey.trace"]._process_due()
+        cls.env["mail.journey.engine"]._process_due()
         cls.trace = cls.journey.enrollment_ids.trace_ids
         # sent an hour ago: clicks are not "too fast to be human"
         cls.trace.date_done = fields.Datetime.now() - timedelta(hours=1)

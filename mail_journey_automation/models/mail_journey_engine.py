@@ -1,0 +1,149 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL
+
+from .mail_journey import ACTIVE_STATES
+
+_logger = logging.getLogger(__name__)
+
+# times the cron retries a batch that conflicted with a concurrent transaction
+MAX_CONCURRENCY_RETRIES = 5
+
+
+class MailJourneyEngine(models.AbstractModel):
+    """The execution engine: it takes due traces (``mail.journey.trace``,
+    storage and state) and runs them, apart from the models it works on.
+
+    ``_cron_execute`` locks the due traces in batches (``FOR UPDATE SKIP
+    LOCKED``: a second executor skips what a first one holds), runs each
+    batch in one transaction and commits it through ``ir.cron``'s progress;
+    a batch that meets a concurrent transaction is rolled back and run again
+    whole. ``_execute`` runs the traces of a batch step by step through the
+    delivery pipeline (``mail.journey.delivery``), which decides what runs
+    now, later or never, and runs the step's action; a step batch that
+    fails is run again record by record, so that one bad record fails only
+    its own trace. Children are scheduled by the traces themselves
+    (``_schedule_children``), at once or when the customer's event comes."""
+
+    _name = "mail.journey.engine"
+    _description = "Journey Execution Engine"
+
+    @api.model
+    def _lock_due(self, limit):
+        """Return up to ``limit`` due traces of running journeys, locked for
+        this transaction; traces locked by another worker are skipped."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT trace.id
+                  FROM mail_journey_trace trace
+                  JOIN mail_journey journey ON journey.id = trace.journey_id
+                  JOIN mail_journey_enrollment enrollment ON enrollment.id = trace.enrollment_id
+                 WHERE trace.state = 'scheduled'
+                   AND trace.schedule_date <= %(now)s
+                   AND journey.state = 'running'
+                   AND enrollment.state != 'paused'
+              ORDER BY trace.schedule_date, trace.id
+                 LIMIT %(limit)s
+                   FOR UPDATE OF trace SKIP LOCKED
+                """,
+                now=fields.Datetime.now(),
+                limit=limit,
+            )
+        )
+        return self.env["mail.journey.trace"].browse(row[0] for row in self.env.cr.fetchall())
+
+    @api.model
+    def _count_due(self):
+        return self.env["mail.journey.trace"].search_count(
+            [
+                ("state", "=", "scheduled"),
+                ("schedule_date", "<=", fields.Datetime.now()),
+                ("journey_id.state", "=", "running"),
+                ("enrollment_id.state", "!=", "paused"),
+            ]
+        )
+
+    @api.model
+    def _execute(self, traces):
+        """Execute ``traces`` (due and locked by the caller), each step's as
+        one batch through the delivery pipeline."""
+        traces = traces.filtered(lambda trace: trace.state == "scheduled")
+        stale = traces.filtered(lambda trace: trace.enrollment_id.state not in ACTIVE_STATES)
+        stale._finish("cancelled", self.env._("The enrollment is no longer running."))
+        traces -= stale
+        for step, step_traces in traces.grouped("step_id").items():
+            self._run_step(step_traces, step)
+        traces.enrollment_id._complete_finished()
+
+    @api.model
+    def _run_step(self, traces, step):
+        """Run the traces of ``step`` as one batch; if it fails, record by
+        record, so that one bad record fails only its own trace."""
+        traces = traces.filtered(
+            lambda trace: trace.state == "scheduled" and trace.enrollment_id.state == "running"
+        )
+        if not traces:
+            return
+        try:
+            with self.env.cr.savepoint():
+                self.env["mail.journey.delivery"]._run(traces, step)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            # not the record's fault: the cron retries the whole batch
+            raise
+        except Exception as error:  # noqa: BLE001 - one bad record must not stop the batch
+            if len(traces) == 1:
+                _logger.warning("Journey step %s failed on trace %s: %s", step.id, traces.id, error)
+                traces._finish("error", str(error)[:500])
+                return
+            for trace in traces:
+                self._run_step(trace, step)
+
+    @api.model
+    def _process_due(self, limit=500):
+        """Lock and execute up to ``limit`` due traces; return them."""
+        traces = self._lock_due(limit)
+        self._execute(traces)
+        return traces
+
+    @api.model
+    def _cron_execute(self):
+        """Execute due traces in batches, committing after each batch, then
+        complete the enrollments whose time to engage is over."""
+        batch_size = int(
+            self.env["ir.config_parameter"].sudo().get_param("mail_journey.batch_size", 500)
+        )
+        conflicts, remaining = 0, 0
+        while True:
+            try:
+                traces = self._process_due(batch_size)
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                # another executor committed some of these traces after this
+                # transaction began (REPEATABLE READ), or a user changed a record
+                # of the batch: nothing of the batch is kept, a new transaction
+                # locks and runs again what is still due
+                conflicts += 1
+                if conflicts > MAX_CONCURRENCY_RETRIES:
+                    raise
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                continue
+            conflicts = 0
+            if not traces:
+                if remaining:
+                    # nothing left that this executor can lock
+                    self.env["ir.cron"]._commit_progress(remaining=0)
+                break
+            # counting the due traces scans all of them (joined to their
+            # journey and enrollment): it is done again only when the
+            # estimate runs out, not after every batch, where it was the one
+            # statement of the cron that grew with the size of the queue
+            remaining -= len(traces)
+            if remaining <= 0:
+                remaining = self._count_due()
+            if not self.env["ir.cron"]._commit_progress(len(traces), remaining=remaining):
+                return
+        self.env["mail.journey.enrollment"]._complete_idle()
