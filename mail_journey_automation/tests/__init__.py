@@ -42,3 +42,4 @@ from . import test_tools
 from . import test_journey_sent_bookkeeping
 from . import test_journey_idle_completion
 from . import test_journey_delivery
+from . import test_journey_menus

@@ -1,0 +1,170 @@
+from datetime import timedelta
+
+from lxml import etree
+
+from odoo import fields
+from odoo.tests import tagged
+from odoo.tools.safe_eval import safe_eval
+
+from .common import NOW, JourneyCommon
+
+MODULE = "mail_journey_automation"
+
+
+@tagged("post_install", "-at_install", "mail_journey")
+class TestJourneyMenus(JourneyCommon):
+    """The Journeys app follows Odoo's habits: five top menus, every action
+    reachable from a menu with a help for its empty list, and the
+    salesperson's journey to-dos also in CRM > Sales, opening on their own
+    open items."""
+
+    def _visible_children(self, user, menu):
+        visible = self.env["ir.ui.menu"].with_user(user)._visible_menu_ids()
+        return menu.child_id.filtered(lambda child: child.id in visible)
+
+    def _search_filter_domain(self, action, filter_name, user):
+        """The domain of the search view filter ``filter_name`` of ``action``,
+        evaluated as the web client does for ``user``."""
+        views = (
+            self.env[action.res_model]
+            .with_user(user)
+            .get_views([(action.search_view_id.id or False, "search")])
+        )
+        arch = etree.fromstring(views["views"]["search"]["arch"])
+        [node] = arch.xpath(f"//filter[@name='{filter_name}']")
+        return safe_eval(
+            node.get("domain"),
+            {"uid": user.id, "context_today": lambda: fields.Date.context_today(user)},
+        )
+
+    def _default_domain(self, action, user):
+        """The records ``action`` lists when ``user`` opens it: its domain and
+        its default filters (filters of one group are OR-ed, groups AND-ed;
+        here every default filter is in its own group)."""
+        context = safe_eval(action.context or "{}")
+        domain = safe_eval(action.domain or "[]")
+        for key, value in context.items():
+            if key.startswith("search_default_") and value:
+                domain += self._search_filter_domain(action, key[len("search_default_") :], user)
+        return domain
+
+    def test_journeys_app_has_five_top_menus(self):
+        root = self.env.ref(f"{MODULE}.menu_mail_journey_root")
+        admin = self.env.ref("base.user_admin")
+        for user in (self.user_journey_manager, admin):
+            self.assertEqual(
+                self._visible_children(user, root).mapped("name"),
+                ["Journeys", "Ready-made Journeys", "Activity", "Reporting", "Configuration"],
+                user.login,
+            )
+        self.assertEqual(
+            self._visible_children(self.user_sales, root).mapped("name"),
+            ["Journeys", "Activity"],
+            "salespeople see neither reports nor configuration",
+        )
+        activity = self.env.ref(f"{MODULE}.menu_mail_journey_activity")
+        self.assertEqual(
+            self._visible_children(self.user_sales, activity).mapped("name"),
+            ["Emails to Approve", "Hand-offs", "Enrollments", "Step Executions", "Engagement Log"],
+        )
+        config = self.env.ref(f"{MODULE}.menu_mail_journey_config")
+        self.assertNotIn(
+            "Settings",
+            self._visible_children(self.user_journey_manager, config).mapped("name"),
+            "the settings stay for administrators",
+        )
+        self.assertIn("Settings", self._visible_children(admin, config).mapped("name"))
+
+    def test_every_action_reachable_with_a_help(self):
+        actions = self.env["ir.actions.act_window"].browse(
+            self.env["ir.model.data"]
+            .search([("module", "=", MODULE), ("model", "=", "ir.actions.act_window")])
+            .mapped("res_id")
+        )
+        self.assertGreaterEqual(len(actions), 17)
+        root = self.env.ref(f"{MODULE}.menu_mail_journey_root")
+        menus = self.env["ir.ui.menu"].search(
+            [("action", "in", [f"ir.actions.act_window,{action.id}" for action in actions])]
+        )
+        in_app = menus.filtered(lambda menu: menu.parent_path.startswith(f"{root.id}/"))
+        self.assertEqual(
+            set(in_app.mapped("action")), set(actions), "every action has a menu in the app"
+        )
+        for action in actions.filtered(lambda action: action.res_model != "res.config.settings"):
+            self.assertIn("o_view_nocontent_", str(action.help), action.name)
+
+    def test_crm_menus_for_salesperson_todos(self):
+        sales_menu = self.env.ref("crm.crm_menu_sales")
+        approvals = self.env.ref(f"{MODULE}.menu_crm_journey_approval")
+        handoffs = self.env.ref(f"{MODULE}.menu_crm_journey_handoff")
+        self.assertEqual((approvals | handoffs).parent_id, sales_menu)
+        self.assertEqual(approvals.action, self.env.ref(f"{MODULE}.action_mail_journey_approval"))
+        self.assertEqual(handoffs.action, self.env.ref(f"{MODULE}.action_mail_activity_journey"))
+        visible = self._visible_children(self.user_sales, sales_menu)
+        self.assertIn(approvals, visible)
+        self.assertIn(handoffs, visible)
+
+    def test_handoffs_open_on_mine_overdue_and_upcoming(self):
+        journey = self._create_journey(
+            [
+                {
+                    "name": "Call",
+                    "action": "activity",
+                    "activity_summary": "Call the prospect",
+                    "activity_deadline_days": 2,
+                }
+            ]
+        )
+        journey.action_start()
+        with self.mock_datetime_and_now(NOW):
+            journey._enroll(self.leads)
+            self._process()
+        handoffs = self.env["mail.activity"].search(
+            [("journey_trace_id.journey_id", "=", journey.id)]
+        )
+        self.assertEqual(len(handoffs), 3)
+        by_lead = {activity.res_id: activity for activity in handoffs}
+        overdue, upcoming, other = (by_lead[lead.id] for lead in self.leads)
+        today = fields.Date.context_today(self.user_sales)
+        overdue.date_deadline = today - timedelta(days=3)
+        upcoming.date_deadline = today + timedelta(days=5)
+        other.user_id = self.user_journey_manager
+
+        action = self.env.ref(f"{MODULE}.action_mail_activity_journey")
+        self.assertEqual(safe_eval(action.context), {"search_default_filter_my": 1})
+        Activity = self.env["mail.activity"].with_user(self.user_sales)
+        self.assertEqual(
+            Activity.search(self._default_domain(action, self.user_sales)), overdue | upcoming
+        )
+        for filter_name, expected in (
+            ("filter_overdue", overdue),
+            ("filter_today", Activity),
+            ("filter_upcoming", upcoming),
+        ):
+            domain = self._default_domain(action, self.user_sales) + self._search_filter_domain(
+                action, filter_name, self.user_sales
+            )
+            self.assertEqual(Activity.search(domain), expected, filter_name)
+
+    def test_emails_to_approve_open_on_mine_open(self):
+        journey = self._create_journey(
+            [self._email_step(approval_required=True, approval_hours=24)]
+        )
+        journey.action_start()
+        with self.mock_datetime_and_now(NOW), self.mock_mail_gateway():
+            journey._enroll(self.leads)
+            self._process()
+        approvals = self.env["mail.journey.approval"].search([("journey_id", "=", journey.id)])
+        self.assertEqual(len(approvals), 3)
+        self.assertEqual(set(approvals.mapped("user_id")), {self.user_sales})
+        mine_open, done, other = approvals.sorted("id")
+        done.state = "skipped"
+        other.user_id = self.user_journey_manager
+
+        action = self.env.ref(f"{MODULE}.action_mail_journey_approval")
+        self.assertEqual(
+            safe_eval(action.context),
+            {"search_default_filter_open": 1, "search_default_filter_my": 1},
+        )
+        Approval = self.env["mail.journey.approval"].with_user(self.user_sales)
+        self.assertEqual(Approval.search(self._default_domain(action, self.user_sales)), mine_open)
