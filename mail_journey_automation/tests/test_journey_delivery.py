@@ -38,6 +38,16 @@ class TestJourneyDelivery(JourneyCommon):
             ]
         )
 
+    def _send_to_tom_and_eve(self, journey):
+        """Start ``journey``, enroll Tom and Eve and run their first step at
+        NOW; return their traces."""
+        journey.action_start()
+        with self.mock_datetime_and_now(NOW), self.mock_mail_gateway():
+            journey._enroll(self.lead_tom | self.lead_eve)
+            self._process()
+        tom = self._traces(journey).filtered(lambda trace: trace.lead_id == self.lead_tom)
+        return tom, self._traces(journey) - tom
+
     def test_stage_order_is_the_documented_one(self):
         Delivery = self.env["mail.journey.delivery"]
         email_step = self._create_journey([self._email_step()]).step_ids
@@ -66,12 +76,7 @@ class TestJourneyDelivery(JourneyCommon):
             window_hour_from=8,
             window_hour_to=12,
         )
-        journey.action_start()
-        with self.mock_datetime_and_now(NOW), self.mock_mail_gateway():
-            journey._enroll(self.lead_tom | self.lead_eve)
-            self._process()
-        tom = self._traces(journey).filtered(lambda trace: trace.lead_id == self.lead_tom)
-        eve = self._traces(journey) - tom
+        tom, eve = self._send_to_tom_and_eve(journey)
         self.assertEqual(eve.state, "done")
         self.assertEqual(tom.state, "scheduled")
         self.assertIn("send window", tom.state_message)
@@ -79,12 +84,7 @@ class TestJourneyDelivery(JourneyCommon):
     def test_company_cap_not_taken_by_blacklisted_email(self):
         self.env["mail.blacklist"]._add(self.lead_tom.email_from)
         journey = self._create_journey([self._email_step()], cap_domain_week=1)
-        journey.action_start()
-        with self.mock_datetime_and_now(NOW), self.mock_mail_gateway():
-            journey._enroll(self.lead_tom | self.lead_eve)
-            self._process()
-        tom = self._traces(journey).filtered(lambda trace: trace.lead_id == self.lead_tom)
-        eve = self._traces(journey) - tom
+        tom, eve = self._send_to_tom_and_eve(journey)
         self.assertEqual(tom.state, "skipped")
         self.assertEqual(eve.state, "done", "the blacklisted email did not take the slot")
         self.assertEqual(len(self._new_mails), 1)

@@ -4,11 +4,6 @@ from datetime import timedelta
 from odoo import Command, fields
 from odoo.tests import tagged
 
-from odoo.addons.mail_journey_automation.tools.statistics import (
-    mean_lift,
-    proportion_lift,
-)
-
 from .common import NOW, JourneyCommon
 
 
@@ -79,31 +74,6 @@ class TestJourneyLift(JourneyCommon):
         self.assertFalse(held_email.mail_message_id)
         held_call = self._traces(journey, res_id=self.leads[0].id, step_action="activity")
         self.assertEqual(held_call.state, "done", "the rest of the journey still runs")
-
-    def test_proportion_lift_hand_computed(self):
-        """Treated 30/100, hold-out 20/100: difference 0.10, standard error
-        sqrt(0.3*0.7/100 + 0.2*0.8/100) = sqrt(0.0037) = 0.060828, times
-        1.959964 = 0.119220: interval [-0.019220, 0.219220]."""
-        p_a, p_b, diff, low, high = proportion_lift(30, 100, 20, 100)
-        self.assertAlmostEqual(p_a, 0.3)
-        self.assertAlmostEqual(p_b, 0.2)
-        self.assertAlmostEqual(diff, 0.1)
-        self.assertAlmostEqual(low, -0.019220, places=5)
-        self.assertAlmostEqual(high, 0.219220, places=5)
-        self.assertIsNone(proportion_lift(3, 10, 0, 0), "no hold-out, no lift")
-
-    def test_mean_lift_hand_computed(self):
-        """Treated revenues 100, 0, 200, 0 (sum 300, squares 50,000): mean 75,
-        variance (50,000 - 4 * 75²) / 3 = 9,166.67; hold-out 0, 50, 0: mean
-        16.67, variance (2,500 - 3 * 16.67²) / 2 = 833.33. Difference 58.33,
-        error 1.959964 * sqrt(9,166.67/4 + 833.33/3) = 99.350."""
-        mean_a, mean_b, diff, low, high = mean_lift(300, 50000, 4, 50, 2500, 3)
-        self.assertAlmostEqual(mean_a, 75)
-        self.assertAlmostEqual(mean_b, 50 / 3)
-        self.assertAlmostEqual(diff, 58.3333, places=3)
-        self.assertAlmostEqual(low, 58.3333 - 99.3500, places=3)
-        self.assertAlmostEqual(high, 58.3333 + 99.3500, places=3)
-        self.assertIsNone(mean_lift(10, 100, 1, 0, 0, 5))
 
     def test_lift_report_on_fixture(self):
         """Two treated and two hold-out customers, entered yesterday:

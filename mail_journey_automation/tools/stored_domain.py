@@ -327,8 +327,8 @@ class _DomainReader:
         if not (isinstance(left, datetime.date) and isinstance(right, DELTAS)):
             raise NotLiteralDomainError(
                 _lt(
-                    "'%(expression)s' is not allowed: only a date plus or minus a "
-                    "relativedelta or a timedelta is",
+                    "'%(expression)s' is not allowed: only a relativedelta or a timedelta "
+                    "can be added to or subtracted from a date",
                     expression=_excerpt(node),
                 )
             )

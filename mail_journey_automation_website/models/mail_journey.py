@@ -22,7 +22,7 @@ class MailJourney(models.Model):
             "name": self.env._("Website form submitted"),
             "sequence": 15,
             "kind": "event",
-            "models": ("crm.lead",),
+            "models": ["crm.lead"],
         }
         return triggers
 

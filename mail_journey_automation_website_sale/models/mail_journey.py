@@ -26,14 +26,14 @@ class MailJourney(models.Model):
             "name": self.env._("Abandoned cart"),
             "sequence": 130,
             "kind": "abandonment",
-            "models": ("sale.order",),
+            "models": ["sale.order"],
             "method": "_get_reached_abandoned_carts",
         }
         triggers["browse_abandonment"] = {
             "name": self.env._("Browse abandonment"),
             "sequence": 140,
             "kind": "abandonment",
-            "models": ("crm.lead",),
+            "models": ["crm.lead"],
             "method": "_get_reached_browse_abandonments",
         }
         return triggers
