@@ -18,6 +18,8 @@
         "data/crm_lead_scoring_data.xml",
         "wizard/mail_journey_enroll_views.xml",
         "wizard/mail_journey_test_run_views.xml",
+        "wizard/mail_journey_preflight_views.xml",
+        "wizard/mail_journey_test_send_views.xml",
         "views/mail_journey_stage_views.xml",
         "views/mail_journey_step_views.xml",
         "views/mail_journey_views.xml",

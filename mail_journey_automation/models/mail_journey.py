@@ -1052,34 +1052,35 @@ class MailJourney(models.Model):
         return journeys._enroll(records)
 
     def action_preflight(self):
-        """Tell, before starting, how many records of the audience would not
-        be mailed, and why."""
+        """List the audience as it is now: who a journey email would reach,
+        and why not the others."""
         self.ensure_one()
-        domain = Domain.AND(
+        return self.env["mail.journey.preflight"]._create_for_journey(self).action_open_lines()
+
+    def action_send_test(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Send Me a Test"),
+            "res_model": "mail.journey.test.send",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_journey_id": self.id},
+        }
+
+    def _get_audience_domain(self):
+        """The records the journey addresses: its audience filter in its company."""
+        self.ensure_one()
+        return Domain.AND(
             [self._get_domain("domain"), Domain("company_id", "in", [False, self.company_id.id])]
         )
-        records = self.env[self.model].search(domain)
-        reasons = self.env["mail.journey.delivery"]._get_suppression_reasons(records, self)
-        counts = {}
-        for _state, reason in reasons.values():
-            counts[reason] = counts.get(reason, 0) + 1
-        lines = [
-            self.env._(
-                "%(count)s records in the audience, %(ok)s would be mailed.",
-                count=len(records),
-                ok=len(records) - len(reasons),
-            )
-        ] + [f"{count} × {reason}" for reason, count in sorted(counts.items())]
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Pre-flight check of %(journey)s", journey=self.name),
-                "message": "\n".join(lines),
-                "type": "warning" if reasons else "success",
-                "sticky": True,
-            },
-        }
+
+    def _get_test_email_step(self):
+        """The first step sending an email: a root step if one does, else the
+        shallowest one (in tree order)."""
+        self.ensure_one()
+        steps = self.step_ids.filtered(lambda step: step.action == "email")
+        return steps.sorted(lambda step: (step.depth, step.tree_path or ""))[:1]
 
     # ------------------------------------------------------------
     # SEND WINDOW AND CAPS

@@ -92,10 +92,11 @@ class TestJourneyDeliverability(JourneyCommon):
         journey = self._create_journey(
             [self._email_step()], domain=f"[('id', 'in', {self.leads.ids})]"
         )
-        message = journey.action_preflight()["params"]["message"]
-        self.assertIn("3 records in the audience, 1 would be mailed.", message)
-        self.assertIn("1 × The email address is blacklisted.", message)
-        self.assertIn("1 × The record has no valid email address.", message)
+        action = journey.action_preflight()
+        self.assertIn("3 records in the audience, 1 would be mailed.", action["name"])
+        reasons = self.env[action["res_model"]].search(action["domain"]).mapped("reason")
+        self.assertEqual(reasons.count("The email address is blacklisted."), 1)
+        self.assertEqual(reasons.count("The record has no valid email address."), 1)
 
     def test_hourly_limit_holds_the_rest(self):
         journey = self._create_journey([self._email_step()], max_per_hour=2)
