@@ -35,3 +35,12 @@ class ResCompany(models.Model):
         for company in self:
             company.journey_event_token = secrets.token_urlsafe(32)
         return True
+
+    def _journey_footer_address(self):
+        """The company's postal address on one line for the journey email
+        footer, without the empty parts an incomplete address leaves
+        ("Suite 300, , Brisbane")."""
+        self.ensure_one()
+        text = self.partner_id._display_address(without_company=True)
+        parts = (part.strip() for line in text.splitlines() for part in line.split(","))
+        return ", ".join(part for part in parts if part)

@@ -51,6 +51,20 @@ class TestJourneyExecution(JourneyCommon):
             self.assertNotIn("mail-journey-", body, "no footer placeholder is left")
             self.assertIn(trace._get_unsubscribe_url(), trace.mail_mail_id.headers)
 
+    def test_footer_address_has_no_empty_parts(self):
+        """An incomplete company address gives no ", ," in the footer."""
+        self.env.company.partner_id.write(
+            {"street": "Suite 300", "street2": False, "zip": False, "city": "Brisbane"}
+        )
+        journey = self._create_journey([self._email_step()])
+        journey.action_start()
+        with self.mock_datetime_and_now(NOW), self.mock_mail_gateway():
+            journey._enroll(self.leads[0])
+            self._process()
+        body = self._traces(journey).mail_mail_id.body_html
+        self.assertIn("Suite 300, Brisbane", body)
+        self.assertNotRegex(body, r",\s*,")
+
     def _leads_with_partners(self, count, tag):
         partners = self.env["res.partner"].create(
             [{"name": f"{tag} {i}", "email": f"{tag}{i}@example.com"} for i in range(count)]
