@@ -82,6 +82,20 @@ class CrmLead(models.Model):
         "predictive lead scoring can learn from: add it to the lead scoring fields in the "
         "CRM settings.",
     )
+    journey_engagement_tooltip = fields.Char(
+        string="Engagement Details",
+        compute="_compute_journey_engagement_tooltip",
+        help="The engagement score behind the level, shown as the tooltip of the level badge.",
+    )
+    journey_human_event_ids = fields.One2many(
+        "mail.journey.event",
+        "lead_id",
+        string="Engagement Timeline",
+        domain=[("is_machine", "=", False)],
+        readonly=True,
+        help="What the customer did, without the opens and clicks of privacy proxies "
+        "and security scanners.",
+    )
     journey_quotation_id = fields.Many2one(
         "sale.order",
         string="Latest Quotation",
@@ -129,6 +143,17 @@ class CrmLead(models.Model):
         help="What the contact is interested in (products, services, topics), "
         "for journey audiences, conditions and personalised emails.",
     )
+
+    @api.depends("journey_engagement_score", "journey_engagement_level")
+    @api.depends_context("lang")
+    def _compute_journey_engagement_tooltip(self):
+        levels = dict(self._fields["journey_engagement_level"]._description_selection(self.env))
+        for lead in self:
+            lead.journey_engagement_tooltip = self.env._(
+                "%(level)s: engagement score %(score)s (thresholds in Settings)",
+                level=levels.get(lead.journey_engagement_level, ""),
+                score=tools.formatLang(self.env, lead.journey_engagement_score, digits=1),
+            )
 
     @api.depends("order_ids.state", "order_ids.date_order")
     def _compute_journey_quotation_id(self):
@@ -178,6 +203,16 @@ class CrmLead(models.Model):
             "mail_journey_automation.action_mail_journey_event"
         )
         action["domain"] = [("lead_id", "=", self.id)]
+        # the lead's timeline in a salesperson's words, people's actions only
+        action["views"] = [
+            (
+                self.env.ref("mail_journey_automation.view_mail_journey_event_list_timeline").id,
+                "list",
+            ),
+            (False, "form"),
+        ]
+        action["context"] = {"search_default_filter_human": 1}
+        action["display_name"] = self.env._("Engagement of %(lead)s", lead=self.display_name)
         return action
 
     def _update_journey_engagement(self):

@@ -62,6 +62,17 @@ class MailJourneyEvent(models.Model):
     link_id = fields.Many2one("link.tracker", readonly=True, ondelete="set null")
     description = fields.Text(readonly=True)
     payload = fields.Json(readonly=True)
+    # the event in a salesperson's words, for the engagement timeline
+    summary = fields.Char(string="What happened", compute="_compute_summary")
+
+    @api.depends("type", "name", "url", "step_id.name", "is_machine")
+    @api.depends_context("lang")
+    def _compute_summary(self):
+        for event in self:
+            summary = event._get_summary()
+            if event.is_machine and event.type in ("open", "click"):
+                summary = self.env._("%(summary)s (automatic, not a person)", summary=summary)
+            event.summary = summary
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -70,6 +81,25 @@ class MailJourneyEvent(models.Model):
         # row lock) of the lead from the mail queue
         events.filtered(lambda event: event.type != "sent").lead_id._update_journey_engagement()
         return events
+
+    def _get_summary(self):
+        """What the customer did, in a salesperson's words."""
+        self.ensure_one()
+        email = self.step_id.name or self.env._("a journey email")
+        if self.type == "sent":
+            return self.env._("Sent the email '%(email)s'", email=email)
+        if self.type == "open":
+            return self.env._("Opened the email '%(email)s'", email=email)
+        if self.type == "click":
+            return self.env._("Clicked a link: %(url)s", url=self.url or "-")
+        if self.type == "external":
+            return self.env._("External: %(event)s", event=self.name or "-")
+        return {
+            "reply": self.env._("Replied"),
+            "auto_reply": self.env._("Automatic reply (out of office)"),
+            "bounce": self.env._("Bounced"),
+            "unsubscribe": self.env._("Unsubscribed"),
+        }.get(self.type, "")
 
     @api.model
     def _receive_external(self, company, name, email=None, phone=None, **values):

@@ -19,6 +19,7 @@ from . import test_journey_after_sales
 from . import test_journey_funnel
 from . import test_journey_impact
 from . import test_journey_ui
+from . import test_journey_lead_form
 from . import test_journey_smtp_failure
 from . import test_journey_fuzz
 from . import test_journey_ab_test

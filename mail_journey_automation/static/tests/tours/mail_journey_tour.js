@@ -102,8 +102,13 @@ registry.category("web_tour.tours").add("mail_journey_create", {
 registry.category("web_tour.tours").add("mail_journey_enroll_lead", {
     steps: () => [
         {
-            content: "Enroll the lead from its form",
-            trigger: ".o_form_view .o_statusbar_buttons button[name=action_journey_enroll]",
+            content: "Open the Journeys tab",
+            trigger: ".o_form_view .o_notebook a:contains('Journeys')",
+            run: "click",
+        },
+        {
+            content: "Enroll the lead from its Journeys tab",
+            trigger: ".o_form_view .o_notebook [name=journey_actions] button[name=action_journey_enroll]",
             run: "click",
         },
         ...pickMany2one("journey_id", "Tour journey"),
@@ -115,11 +120,6 @@ registry.category("web_tour.tours").add("mail_journey_enroll_lead", {
         {
             content: "The lead shows its journey",
             trigger: "body:not(:has(.modal)) .oe_stat_button:contains('Journeys')",
-        },
-        {
-            content: "and the next step with its date",
-            trigger: ".o_notebook a:contains('Journeys')",
-            run: "click",
         },
         {
             content: "The next step is the welcome email",
