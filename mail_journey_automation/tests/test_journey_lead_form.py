@@ -120,7 +120,12 @@ class TestJourneyLeadFormUi(HttpCase):
         )
         journey.action_start()
         lead = self.env["crm.lead"].create(
-            {"name": "Form lead", "email_from": "form.lead@example.com", "type": "opportunity"}
+            {
+                "name": "Form lead",
+                "email_from": "form.lead@example.com",
+                "type": "opportunity",
+                "user_id": self.env.ref("base.user_admin").id,
+            }
         )
         self.assertTrue(journey._enroll(lead))
         # three replies: a hot lead
@@ -137,5 +142,21 @@ class TestJourneyLeadFormUi(HttpCase):
         self.start_tour(
             f"/odoo/action-crm.crm_lead_action_pipeline/{lead.id}",
             "mail_journey_lead_form",
+            login="admin",
+        )
+        self.start_tour(
+            "/odoo/action-crm.crm_lead_action_pipeline",
+            "mail_journey_lead_kanban",
+            login="admin",
+        )
+
+    def test_order_form_keeps_sale_header(self):
+        partner = self.env["res.partner"].create(
+            {"name": "Form customer", "email": "form.customer@example.com"}
+        )
+        order = self.env["sale.order"].create({"partner_id": partner.id})
+        self.start_tour(
+            f"/odoo/action-sale.action_quotations_with_onboarding/{order.id}",
+            "mail_journey_order_form",
             login="admin",
         )

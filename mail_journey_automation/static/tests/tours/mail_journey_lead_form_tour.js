@@ -46,3 +46,35 @@ registry.category("web_tour.tours").add("mail_journey_lead_form", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("mail_journey_lead_kanban", {
+    steps: () => [
+        {
+            content: "The card shows a Hot badge with the score in its tooltip",
+            trigger:
+                ".o_kanban_record:contains('Form lead') span[title*='30.0'] .o_field_widget[name=journey_engagement_level] .badge:contains('Hot')",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("mail_journey_order_form", {
+    steps: () => [
+        {
+            content: "The order's header has no journey button",
+            trigger: ".o_form_view .o_form_statusbar:not(:has(button[name^=action_journey]))",
+        },
+        {
+            content: "The Journeys smart button is there",
+            trigger: ".o-form-buttonbox .oe_stat_button[name=action_view_journey_enrollments]:contains('Journeys')",
+        },
+        {
+            content: "Open the Journeys tab",
+            trigger: ".o_form_view .o_notebook a:contains('Journeys')",
+            run: "click",
+        },
+        {
+            content: "Enroll in journey is at the top of the tab",
+            trigger: ".o_notebook [name=journey_actions] button[name=action_journey_enroll]",
+        },
+    ],
+});
