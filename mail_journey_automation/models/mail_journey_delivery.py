@@ -92,8 +92,9 @@ class MailJourneyDelivery(models.AbstractModel):
                   journey goes on as if the email was sent and not read)
     suppression   error / skipped: no valid address, blacklisted, bounced
                   too often, no consent, already sent this email (this
-                  step through another record, or the same email from any
-                  journey within ``mail_journey.duplicate_days``)
+                  step through another record, or the same email from
+                  another journey of the company within
+                  ``mail_journey.duplicate_days``)
     variant       scheduled: waits for the winner of the A/B test
     approval      scheduled: waits for the salesperson, or escalated;
                   approved emails go on with their approved content
