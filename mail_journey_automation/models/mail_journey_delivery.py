@@ -251,11 +251,14 @@ class MailJourneyDelivery(models.AbstractModel):
             to_time.lead_id,
             {trace.lead_id.id: timezones.get(trace.res_id) for trace in to_time},
         )
+        openings = {}  # (moment, tz): the window's opening, computed once for the batch
         by_date = defaultdict(lambda: batch.traces.browse())
         for trace in to_time.filtered(lambda trace: trace.lead_id.id in hours):
             tz_name = timezones.get(trace.res_id)
             best = journey._get_next_hour(now, hours[trace.lead_id.id], tz_name)
-            if best > now and journey._get_window_opening(best, tz_name) == best:
+            if (best, tz_name) not in openings:
+                openings[best, tz_name] = journey._get_window_opening(best, tz_name)
+            if best > now and openings[best, tz_name] == best:
                 by_date[best] |= trace
         for date, traces in by_date.items():
             traces.write({"schedule_date": date, "send_time_optimized": True})
@@ -269,9 +272,14 @@ class MailJourneyDelivery(models.AbstractModel):
             return {}
         now = fields.Datetime.now()
         timezones = batch.timezones
+        # one opening per time zone (the working calendar is read once each)
+        openings = {
+            tz_name: journey._get_window_opening(now, tz_name)
+            for tz_name in {timezones.get(trace.res_id) for trace in batch.traces}
+        }
         by_date = defaultdict(lambda: batch.traces.browse())
         for trace in batch.traces:
-            date = journey._get_window_opening(now, timezones.get(trace.res_id))
+            date = openings[timezones.get(trace.res_id)]
             if date > now:
                 by_date[date] |= trace
         for date, traces in by_date.items():

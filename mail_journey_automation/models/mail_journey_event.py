@@ -189,20 +189,6 @@ class MailJourneyEvent(models.Model):
         return self._get_machine_reason_text(reason)
 
     @api.model
-    def _get_client_machine_reason(self, user_agent, ip):
-        """Why a request with this ``user_agent`` from ``ip`` comes from a
-        machine, or False."""
-        return self._get_machine_reason_text(machine.client_machine_reason(user_agent, ip))
-
-    @api.model
-    def _get_click_machine_reason(self, trace, link):
-        """Why a click now on ``link`` of ``trace`` is too fast for a person,
-        or False."""
-        return self._get_machine_reason_text(
-            machine.click_machine_reason(*self._get_click_timing(trace, link))
-        )
-
-    @api.model
     def _get_click_timing(self, trace, link):
         """(seconds since ``trace`` was sent or None, seconds since the
         latest click on another link than ``link`` of ``trace`` within the
