@@ -147,6 +147,17 @@ class JourneyCommon(MailCommon):
             **values,
         }
 
+    @classmethod
+    def _call_step(cls, **values):
+        """An activity step: the salesperson calls the prospect within 2 days."""
+        return {
+            "name": "Call",
+            "action": "activity",
+            "activity_summary": "Call the prospect",
+            "activity_deadline_days": 2,
+            **values,
+        }
+
     def _count_triggers(self, xmlid):
         cron = self.env.ref(xmlid)
         return self.env["ir.cron.trigger"].sudo().search_count([("cron_id", "=", cron.id)])

@@ -223,16 +223,7 @@ class TestJourneyExecution(JourneyCommon):
         self.assertEqual(self._traces(journey).state, "done")
 
     def test_activity_step_for_salesperson(self):
-        journey = self._create_journey(
-            [
-                {
-                    "name": "Call",
-                    "action": "activity",
-                    "activity_summary": "Call the prospect",
-                    "activity_deadline_days": 2,
-                }
-            ]
-        )
+        journey = self._create_journey([self._call_step()])
         journey.action_start()
         with self.mock_datetime_and_now(NOW):
             journey._enroll(self.leads[0])

@@ -105,16 +105,7 @@ class TestJourneyMenus(JourneyCommon):
         self.assertIn(handoffs, visible)
 
     def test_handoffs_open_on_mine_overdue_and_upcoming(self):
-        journey = self._create_journey(
-            [
-                {
-                    "name": "Call",
-                    "action": "activity",
-                    "activity_summary": "Call the prospect",
-                    "activity_deadline_days": 2,
-                }
-            ]
-        )
+        journey = self._create_journey([self._call_step()])
         journey.action_start()
         with self.mock_datetime_and_now(NOW):
             journey._enroll(self.leads)

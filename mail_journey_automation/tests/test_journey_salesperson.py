@@ -109,14 +109,7 @@ class TestJourneySalesperson(JourneyCommon):
 
     def test_overdue_handoff_notifies_team_leader(self):
         journey = self._create_journey(
-            [
-                {
-                    "name": "Call",
-                    "action": "activity",
-                    "activity_summary": "Call the prospect",
-                    "activity_deadline_days": 2,
-                }
-            ],
+            [self._call_step()],
             handoff_notify_leader=True,
         )
         journey.action_start()
