@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, LockError, UserError
 
 OPEN_STATES = ("pending", "escalated")
 # what a salesperson edits before sending; the rest is the engine's bookkeeping
@@ -93,9 +93,14 @@ class MailJourneyApproval(models.Model):
         limit still apply, with the reason on the step when they wait)."""
         approvals = self._decided()
         approvals._check_open()
-        approvals._close("approved", self.env._("Approved by %(user)s.", user=self.env.user.name))
         traces = approvals.trace_id
-        traces.lock_for_update()
+        try:
+            traces.lock_for_update()
+        except LockError as error:
+            raise UserError(
+                self.env._("The journey is working on this email right now: try again in a minute.")
+            ) from error
+        approvals._close("approved", self.env._("Approved by %(user)s.", user=self.env.user.name))
         traces.write({"schedule_date": fields.Datetime.now()})
         approvals.env["mail.journey.engine"]._execute(traces)
         return True
