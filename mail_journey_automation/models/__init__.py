@@ -21,3 +21,4 @@ from . import mail_journey_approval
 from . import mail_journey_delivery
 from . import mail_journey_engine
 from . import mail_activity
+from . import mail_journey_intent
