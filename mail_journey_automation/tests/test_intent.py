@@ -128,6 +128,11 @@ class TestIntent(BaseCase):
         self.assertEqual(
             intent_of("我之前退订过别家的邮件，你们的有点兴趣，能寄样品吗？"), "interested"
         )
+        self.assertNotEqual(intent_of("Don't stop sending me these updates!"), "unsubscribe")
+        self.assertNotEqual(intent_of("我以前退订过，现在还想看新品。"), "unsubscribe")
+        # a footer that lost its quote marker (pasted, or forwarded as text)
+        footer = "Thanks.\nIf you no longer wish to receive these emails, unsubscribe here: https://x.example/u"
+        self.assertEqual(intent_of(footer), "other")
 
     def test_strip_quotes_and_signatures(self):
         self.assertEqual(
