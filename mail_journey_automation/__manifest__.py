@@ -37,7 +37,6 @@
         "views/mail_journey_step_variant_views.xml",
         "wizard/mail_journey_step_preview_views.xml",
         "views/mail_journey_approval_views.xml",
-        "report/mail_journey_lift_report_views.xml",
         "views/mail_journey_menus.xml",
     ],
     "demo": [

@@ -35,7 +35,7 @@ PAGES = {
         ".o_pivot table",
     ),
     "stage_funnel.png": (
-        "/odoo/action-mail_journey_automation.action_mail_journey_stage_snapshot",
+        "/odoo/action-mail_journey_automation.action_mail_journey_stage_report",
         ".o_graph_renderer canvas",
     ),
 }

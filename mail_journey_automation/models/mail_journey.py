@@ -295,8 +295,8 @@ class MailJourney(models.Model):
     holdout_percent = fields.Integer(
         string="Hold-out Share (%)",
         help="This share of the entrants, chosen deterministically from the record, goes "
-        "through the journey without receiving its emails: the lift report compares them "
-        "with the others. 0: everyone is mailed.",
+        "through the journey without receiving its emails: the Impact and Lift report "
+        "compares them with the others. 0: everyone is mailed.",
     )
     # content
     # steps are copied by copy(), which keeps their tree
@@ -536,7 +536,7 @@ class MailJourney(models.Model):
         (self - with_holdout).lift_summary = False
         if not with_holdout:
             return
-        lifts = self.env["mail.journey.lift.report"]._get_lift(with_holdout)
+        lifts = self.env["mail.journey.impact.report"]._get_lift(with_holdout)
         for journey in with_holdout:
             journey.lift_summary = journey._render_lift(lifts[journey])
 
@@ -843,9 +843,10 @@ class MailJourney(models.Model):
     def action_view_lift(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
-            "mail_journey_automation.action_mail_journey_lift_report"
+            "mail_journey_automation.action_mail_journey_impact_report"
         )
         action["domain"] = [("journey_id", "=", self.id)]
+        action["context"] = {"search_default_filter_lift": 1}
         return action
 
     def action_view_traces(self):

@@ -1,5 +1,4 @@
 from odoo import fields, models
-from odoo.tools import SQL
 
 
 class MailJourneyStage(models.Model):
@@ -32,33 +31,6 @@ class MailJourneyStage(models.Model):
     )
     journey_ids = fields.One2many("mail.journey", "stage_id", string="Journeys")
     journey_count = fields.Integer(compute="_compute_journey_count")
-    # funnel, from the stage history
-    funnel_lead_count = fields.Integer(
-        string="Leads Now",
-        compute="_compute_funnel",
-        groups="mail_journey_automation.group_journey_user",
-        help="Active leads in the stage now.",
-    )
-    funnel_entered_count = fields.Integer(
-        string="Entered",
-        compute="_compute_funnel",
-        groups="mail_journey_automation.group_journey_user",
-        help="Times a lead entered the stage.",
-    )
-    funnel_advance_rate = fields.Float(
-        string="Moved Forward (%)",
-        digits=(16, 1),
-        compute="_compute_funnel",
-        groups="mail_journey_automation.group_journey_user",
-        help="Share of the leads that entered the stage and went on to a later stage.",
-    )
-    funnel_median_days = fields.Float(
-        string="Median Days",
-        digits=(16, 1),
-        compute="_compute_funnel",
-        groups="mail_journey_automation.group_journey_user",
-        help="Median time spent in the stage by the leads that left it.",
-    )
 
     _unique_lifecycle_event = models.UniqueIndex(
         "(lifecycle_event) WHERE lifecycle_event IS NOT NULL",
@@ -73,34 +45,3 @@ class MailJourneyStage(models.Model):
         )
         for stage in self:
             stage.journey_count = counts.get(stage, 0)
-
-    def _compute_funnel(self):
-        current = dict(
-            self.env["crm.lead"]._read_group(
-                [("journey_stage_id", "in", self.ids)], ["journey_stage_id"], ["__count"]
-            )
-        )
-        Report = self.env["mail.journey.stage.report"]
-        query = Report._search([("stage_id", "in", self.ids)])
-        query.groupby = SQL.identifier(Report._table, "stage_id")
-        rows = self.env.execute_query(
-            query.select(
-                SQL.identifier(Report._table, "stage_id"),
-                SQL("COUNT(*)"),
-                SQL("SUM(%s)", SQL.identifier(Report._table, "advanced")),
-                SQL(
-                    "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %s) FILTER (WHERE %s = 1)",
-                    SQL.identifier(Report._table, "days"),
-                    SQL.identifier(Report._table, "exited"),
-                ),
-            )
-        )
-        funnel = {
-            stage_id: (entered, advanced, median) for stage_id, entered, advanced, median in rows
-        }
-        for stage in self:
-            entered, advanced, median = funnel.get(stage.id, (0, 0, None))
-            stage.funnel_lead_count = current.get(stage, 0)
-            stage.funnel_entered_count = entered
-            stage.funnel_advance_rate = 100.0 * advanced / entered if entered else 0.0
-            stage.funnel_median_days = median or 0.0

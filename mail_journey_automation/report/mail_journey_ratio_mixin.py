@@ -16,13 +16,20 @@ class MailJourneyRatioMixin(models.AbstractModel):
 
     def _read_group_select(self, aggregate_spec, query):
         fname, __, func = aggregate_spec.partition(":")
-        if fname not in self._ratios or func not in ("sum", "avg"):
+        if fname not in self._ratios or func not in ("sum", "avg", "sum_currency"):
             return super()._read_group_select(aggregate_spec, query)
         numerator, denominator, factor = self._ratios[fname]
+        if func == "sum_currency":
+            # the web client asks for it for a monetary measure whose group
+            # mixes currencies: the numerator's sum converted into the
+            # company's currency
+            numerator_sum = super()._read_group_select(f"{numerator}:sum_currency", query)
+        else:
+            numerator_sum = SQL("SUM(%s)", self._field_to_sql(self._table, numerator, query))
         return SQL(
-            "COALESCE(%s * SUM(%s) / NULLIF(SUM(%s), 0), 0)",
+            "COALESCE(%s * %s / NULLIF(SUM(%s), 0), 0)",
             factor,
-            self._field_to_sql(self._table, numerator, query),
+            numerator_sum,
             self._field_to_sql(self._table, denominator, query),
         )
 

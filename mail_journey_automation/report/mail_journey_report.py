@@ -3,7 +3,7 @@ from odoo.tools import SQL
 
 
 class MailJourneyReport(models.Model):
-    """Journey analysis: one row per trace (executed or scheduled step).
+    """Journey performance: one row per trace (executed or scheduled step).
 
     Email measures are 0/1 per row. The enrollment measures (enrolled,
     converted, revenue) are carried by the first trace of each enrollment
@@ -11,7 +11,7 @@ class MailJourneyReport(models.Model):
     of sums in every group (see mail.journey.ratio.mixin)."""
 
     _name = "mail.journey.report"
-    _description = "Journey Analysis"
+    _description = "Journey Performance"
     _inherit = ["mail.journey.ratio.mixin"]
     _auto = False
     _order = "date desc, id desc"
@@ -21,6 +21,7 @@ class MailJourneyReport(models.Model):
         "open_rate": ("opened", "delivered", 100.0),
         "click_rate": ("clicked", "delivered", 100.0),
         "reply_rate": ("replied", "delivered", 100.0),
+        "bounce_rate": ("bounced", "sent", 100.0),
         "unsubscribe_rate": ("unsubscribed", "delivered", 100.0),
         "conversion_rate": ("converted", "enrolled", 100.0),
     }
@@ -31,6 +32,12 @@ class MailJourneyReport(models.Model):
     step_id = fields.Many2one("mail.journey.step", readonly=True)
     step_action = fields.Selection(
         selection="_selection_step_action", string="Action", readonly=True
+    )
+    channel = fields.Selection(
+        selection="_selection_channel",
+        readonly=True,
+        help="How the step reached the customer; empty for the steps that send nothing "
+        "(activities, waits, stage changes).",
     )
     state = fields.Selection(selection="_selection_state", string="Status", readonly=True)
     template_id = fields.Many2one("mail.template", string="Email Template", readonly=True)
@@ -101,6 +108,9 @@ class MailJourneyReport(models.Model):
     reply_rate = fields.Float(
         string="Reply Rate (%)", digits=(16, 1), readonly=True, aggregator="sum"
     )
+    bounce_rate = fields.Float(
+        string="Bounce Rate (%)", digits=(16, 1), readonly=True, aggregator="sum"
+    )
     unsubscribe_rate = fields.Float(
         string="Unsubscribe Rate (%)", digits=(16, 1), readonly=True, aggregator="sum"
     )
@@ -112,6 +122,17 @@ class MailJourneyReport(models.Model):
     def _selection_step_action(self):
         # the step's own list, so that new actions show here too
         return self.env["mail.journey.step"]._fields["action"]._description_selection(self.env)
+
+    @api.model
+    def _selection_channel(self):
+        return [("email", self.env._("Email"))]
+
+    @api.model
+    def _channel_by_step_action(self):
+        """{step action: channel} of the steps that send a message; a bridge
+        with another channel adds its step action and its channel (and the
+        channel to ``_selection_channel``)."""
+        return {"email": "email"}
 
     @api.model
     def _selection_state(self):
@@ -141,6 +162,7 @@ class MailJourneyReport(models.Model):
                 trace.journey_id AS journey_id,
                 trace.step_id AS step_id,
                 trace.step_action AS step_action,
+                CASE trace.step_action %(channels)s END AS channel,
                 trace.state AS state,
                 COALESCE(variant.template_id, step.mail_template_id) AS template_id,
                 trace.variant_id AS variant_id,
@@ -178,6 +200,10 @@ class MailJourneyReport(models.Model):
             """,
             sent=sent,
             converted=converted,
+            channels=SQL(" ").join(
+                SQL("WHEN %s THEN %s", action, channel)
+                for action, channel in self._channel_by_step_action().items()
+            ),
         )
 
     def _from(self):

@@ -100,9 +100,13 @@ class TestJourneyAccessRoles(JourneyCommon):
             ),
             "mail.journey.stage.report": cls.env["mail.journey.stage.report"].search(
                 [("lead_id", "in", cls.leads.ids)]
-            ),
-            "mail.journey.stage.snapshot": cls.env["mail.journey.stage.snapshot"].search(
-                [("user_id", "=", cls.user_sales.id), ("stage_id", "=", cls.stage_first.id)]
+            )
+            | cls.env["mail.journey.stage.report"].search(
+                [
+                    ("row_type", "=", "week"),
+                    ("user_id", "=", cls.user_sales.id),
+                    ("stage_id", "=", cls.stage_first.id),
+                ]
             ),
         }
         other_team = cls.env["crm.team"].create({"name": "Other team"})
@@ -220,10 +224,14 @@ class TestJourneyAccessRoles(JourneyCommon):
                 )
                 self.assertEqual(stays.lead_id, leads)
                 weeks = (
-                    self.env["mail.journey.stage.snapshot"]
+                    self.env["mail.journey.stage.report"]
                     .with_user(user)
                     .search(
-                        [("user_id", "in", sellers.ids), ("stage_id", "=", self.stage_first.id)]
+                        [
+                            ("row_type", "=", "week"),
+                            ("user_id", "in", sellers.ids),
+                            ("stage_id", "=", self.stage_first.id),
+                        ]
                     )
                 )
                 self.assertEqual(weeks.user_id, leads.user_id)
@@ -231,11 +239,11 @@ class TestJourneyAccessRoles(JourneyCommon):
         colleague_stay = self.env["mail.journey.stage.report"].search(
             [("lead_id", "=", colleague_lead.id)]
         )
-        colleague_week = self.env["mail.journey.stage.snapshot"].search(
-            [("user_id", "=", self.user_other_team.id)]
+        colleague_week = self.env["mail.journey.stage.report"].search(
+            [("row_type", "=", "week"), ("user_id", "=", self.user_other_team.id)]
         )
         for rows in (colleague_stay, colleague_week):
-            with self.subTest(model=rows._name), self.assertRaises(AccessError):
+            with self.subTest(rows=rows.mapped("row_type")), self.assertRaises(AccessError):
                 rows.with_user(self.user_sales).read(["user_id"])
 
     def test_user_of_another_company_sees_nothing(self):

@@ -2,6 +2,7 @@ from datetime import datetime, time, timedelta
 
 from odoo import fields
 from odoo.tests import new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import NOW, JourneyCommon
 
@@ -42,24 +43,35 @@ class TestJourneyFunnel(JourneyCommon):
         cls.env.flush_all()
 
     def test_funnel_per_stage(self):
-        stages = self.stage_first | self.stage_exploration | self.stage_proposal
+        """The Stage Funnel opens on its stays, grouped by stage in the
+        stages' order: conversion to a later stage and median days, as the
+        web client reads them (ratios and medians of each group, not sums)."""
+        action = self.env.ref("mail_journey_automation.action_mail_journey_stage_report")
+        self.assertEqual(action.view_mode, "graph,pivot,list")
+        self.assertEqual(safe_eval(action.context), {"search_default_filter_stays": 1})
+        __, by_stage = self.env["mail.journey.stage.report"].formatted_read_grouping_sets(
+            [("row_type", "=", "stay")],
+            [[], ["stage_id"]],
+            ["entered:sum", "advanced:sum", "advance_rate:sum", "median_days:sum"],
+        )
         self.assertEqual(
             [
                 (
-                    stage.funnel_lead_count,
-                    stage.funnel_entered_count,
-                    stage.funnel_advance_rate,
-                    stage.funnel_median_days,
+                    group["stage_id"][0],
+                    group["entered:sum"],
+                    group["advanced:sum"],
+                    round(group["advance_rate:sum"], 2),
+                    round(group["median_days:sum"], 2),
                 )
-                for stage in stages
+                for group in by_stage
             ],
             [
                 # 2 of 4 entries moved forward; left after 2 and 4 days
-                (2, 4, 50.0, 3.0),
+                (self.stage_first.id, 4, 2, 50.0, 3.0),
                 # lead 1 moved forward after 3 days, lead 2 went back after 2
-                (0, 2, 50.0, 2.5),
+                (self.stage_exploration.id, 2, 1, 50.0, 2.5),
                 # nobody left the proposal stage yet
-                (1, 1, 0.0, 0.0),
+                (self.stage_proposal.id, 1, 0, 0.0, 0.0),
             ],
         )
 
@@ -77,7 +89,9 @@ class TestJourneyFunnel(JourneyCommon):
                 (self.stage_exploration, 2, 1, 50.0, 2.5, 5.0),
             ],
         )
-        by_user = Report._read_group([], ["user_id"], ["entered:sum", "advance_rate:sum"])
+        by_user = Report._read_group(
+            [("row_type", "=", "stay")], ["user_id"], ["entered:sum", "advance_rate:sum"]
+        )
         # salesperson 1: 6 stays, 3 moved forward; the other one: 1 stay, still open
         self.assertEqual(
             [(user, entered, round(rate, 2)) for user, entered, rate in by_user],
@@ -113,8 +127,14 @@ class TestJourneyFunnel(JourneyCommon):
             ]
         )
         self.env.flush_all()
-        counts = self.env["mail.journey.stage.snapshot"]._read_group(
-            [("date", ">=", (monday - timedelta(weeks=3)).date())],
+        # as the "Leads per Stage, Weekly" favorite of the Stage Funnel reads them
+        weekly = self.env.ref("mail_journey_automation.filter_mail_journey_stage_report_weekly")
+        self.assertEqual(
+            weekly.action_id.id,
+            self.env.ref("mail_journey_automation.action_mail_journey_stage_report").id,
+        )
+        counts = self.env["mail.journey.stage.report"]._read_group(
+            [*safe_eval(weekly.domain), ("date", ">=", (monday - timedelta(weeks=3)).date())],
             ["date:day", "stage_id"],
             ["lead_count:sum"],
         )

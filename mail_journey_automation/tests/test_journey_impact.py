@@ -35,7 +35,7 @@ class TestJourneyImpact(JourneyCommon):
                 for partner in (cls.alpha, cls.beta, cls.gamma)
             ]
         )
-        journey = cls._create_journey([cls._email_step()])
+        cls.journey = journey = cls._create_journey([cls._email_step()])
         journey.action_start()
         journey._enroll(leads[:2]).date_start = cls.ref_date
         first_seen = cls.now - timedelta(days=20)
@@ -81,7 +81,10 @@ class TestJourneyImpact(JourneyCommon):
 
     def _read(self, groupby, aggregates):
         return self.env["mail.journey.impact.report"]._read_group(
-            [("partner_id", "in", (self.alpha | self.beta | self.gamma).ids)],
+            [
+                ("comparison", "=", "impact"),
+                ("partner_id", "in", (self.alpha | self.beta | self.gamma).ids),
+            ],
             groupby,
             aggregates,
             order=groupby[0],
@@ -89,7 +92,7 @@ class TestJourneyImpact(JourneyCommon):
 
     def test_impact_by_period(self):
         result = self._read(
-            ["period"],
+            ["cohort"],
             [
                 "customers:sum",
                 "buyers:sum",
@@ -102,7 +105,7 @@ class TestJourneyImpact(JourneyCommon):
             ],
         )
         self.assertEqual(
-            [(period, *(round(value, 2) for value in values)) for period, *values in result],
+            [(cohort, *(round(value, 2) for value in values)) for cohort, *values in result],
             [
                 # Alpha and Beta, both bought: (200 + 400 + 300) / 3 orders; Alpha
                 # ordered twice; first orders 5 and 2 days after entering
@@ -125,3 +128,57 @@ class TestJourneyImpact(JourneyCommon):
                 (self.gamma, 2, 100.0),
             ],
         )
+
+    def test_impact_and_lift_side_by_side(self):
+        """One report, two comparisons: before / after (and never enrolled)
+        per customer, treated / hold-out per enrollment; the pivot's
+        columns, as the web client reads them."""
+        self.env["mail.journey"].search([("holdout_percent", ">", 0)]).holdout_percent = 0
+        Report = self.env["mail.journey.impact.report"].with_user(self.user_journey_manager)
+        domain = [("partner_id", "in", (self.alpha | self.beta | self.gamma).ids)]
+
+        def columns():
+            __, groups = Report.formatted_read_grouping_sets(
+                domain, [[], ["comparison", "cohort"]], ["customers:sum", "purchase_rate:sum"]
+            )
+            return {
+                (group["comparison"], group["cohort"]): (
+                    group["customers:sum"],
+                    group["purchase_rate:sum"],
+                )
+                for group in groups
+            }
+
+        self.assertEqual(
+            columns(),
+            {
+                ("impact", "after"): (2, 100.0),
+                ("impact", "before"): (2, 50.0),
+                ("impact", "not_enrolled"): (1, 100.0),
+                # no hold-out share: every entrant is treated
+                ("lift", "treated"): (2, 100.0),
+            },
+        )
+        # the menu says so first, and how to get a hold-out group
+        opened = Report._action_open()
+        self.assertEqual(opened["tag"], "display_notification")
+        self.assertIn("Hold-out Share (%)", opened["params"]["message"])
+        self.assertEqual(
+            opened["params"]["next"]["xml_id"],
+            "mail_journey_automation.action_mail_journey_impact_report",
+        )
+
+        self.journey.holdout_percent = 50
+        self.journey.enrollment_ids.filtered(
+            lambda enrollment: enrollment.partner_id == self.beta
+        ).is_holdout = True
+        self.env.flush_all()
+        self.assertEqual(
+            {key: value for key, value in columns().items() if key[0] == "lift"},
+            {("lift", "treated"): (1, 100.0), ("lift", "holdout"): (1, 100.0)},
+        )
+        opened = Report._action_open()
+        self.assertEqual(
+            opened["xml_id"], "mail_journey_automation.action_mail_journey_impact_report"
+        )
+        self.assertEqual(opened["res_model"], "mail.journey.impact.report")

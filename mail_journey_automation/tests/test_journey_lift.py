@@ -126,7 +126,7 @@ class TestJourneyLift(JourneyCommon):
             ]
         )
         (orders[0] | orders[2]).action_confirm()
-        lift = self.env["mail.journey.lift.report"]._get_lift(journey)[journey]
+        lift = self.env["mail.journey.impact.report"]._get_lift(journey)[journey]
         self.assertEqual(lift["entrants"], (2, 2))
         conversion = lift["conversion"]
         self.assertEqual(conversion[:3], (0.5, 0.5, 0.0))
@@ -138,10 +138,10 @@ class TestJourneyLift(JourneyCommon):
         self.assertAlmostEqual(revenue[1], 200)
         self.assertAlmostEqual(revenue[3], 300 - 1055.473, places=2)
         self.assertAlmostEqual(revenue[4], 300 + 1055.473, places=2)
-        rows = self.env["mail.journey.lift.report"]._read_group(
-            [("journey_id", "=", journey.id)],
-            ["lift_group"],
-            ["conversion_rate:sum", "revenue_per_entrant:sum"],
+        rows = self.env["mail.journey.impact.report"]._read_group(
+            [("comparison", "=", "lift"), ("journey_id", "=", journey.id)],
+            ["cohort"],
+            ["purchase_rate:sum", "revenue_per_customer:sum"],
         )
         self.assertEqual(
             {group: (rate, revenue) for group, rate, revenue in rows},

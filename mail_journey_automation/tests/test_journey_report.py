@@ -123,6 +123,62 @@ class TestJourneyReport(JourneyCommon):
         self.assertAlmostEqual(self.journey_b.click_rate, 100.0 / 3, places=1)
         self.assertAlmostEqual(self.journey_a.delivery_rate, 100.0)
 
+    def test_performance_rates_by_channel_step_and_variant(self):
+        """Journey Performance opens on a pivot of the rates by journey; each
+        group of any dimension (channel, step, variant) shows the ratio of
+        its sums: 2 opened of 4 emails is 50.0, not a sum of the rows' 0 and
+        100."""
+        action = self.env.ref("mail_journey_automation.action_mail_journey_report")
+        self.assertEqual(action.name, "Journey Performance")
+        pivot = self.Report.get_views([(False, "pivot")])["views"]["pivot"]["arch"]
+        for measure in ("sent", "open_rate", "click_rate", "reply_rate", "bounce_rate"):
+            self.assertIn(f'name="{measure}" type="measure"', pivot)
+        self.assertIn('name="journey_id" type="row"', pivot)
+        trace_a = self._send_first_email(self.journey_a, self.lead_other)
+        traces_b = self._send_first_email(self.journey_b, self.leads)
+        with self.mock_datetime_and_now(NOW + timedelta(hours=1)):
+            trace_a._register_open(BROWSER, PERSON_IP)
+            traces_b[0]._register_open(BROWSER, PERSON_IP)
+        journeys = self.journey_a | self.journey_b
+        self.env.flush_all()
+        for groupby in ("channel", "step_id", "variant_id"):
+            with self.subTest(groupby=groupby):
+                total, groups = self.Report.formatted_read_grouping_sets(
+                    [("journey_id", "in", journeys.ids)],
+                    [[], [groupby]],
+                    ["sent:sum", "open_rate:sum", "bounce_rate:sum"],
+                )
+                self.assertEqual(total[0]["sent:sum"], 4)
+                self.assertAlmostEqual(total[0]["open_rate:sum"], 50.0)
+                self.assertAlmostEqual(total[0]["bounce_rate:sum"], 0.0)
+                if groupby == "channel":
+                    self.assertEqual(
+                        [(group["channel"], group["open_rate:sum"]) for group in groups],
+                        [("email", 50.0)],
+                    )
+        with self.mock_datetime_and_now(NOW + timedelta(hours=2)):
+            traces_b[2]._register_bounce(description="No such user")
+        self.env.flush_all()
+        by_journey = dict(self._read_report(journeys, ["journey_id"], ["bounce_rate:sum"]))
+        self.assertAlmostEqual(by_journey[self.journey_b], 100.0 / 3, msg="1 of 3 sent bounced")
+        self.assertAlmostEqual(by_journey[self.journey_a], 0.0)
+        [(bounce_rate, open_rate)] = self._read_report(
+            journeys, [], ["bounce_rate:sum", "open_rate:sum"]
+        )
+        self.assertAlmostEqual(bounce_rate, 25.0)
+        self.assertAlmostEqual(open_rate, 200.0 / 3, msg="2 opened of 3 delivered")
+
+    def test_performance_channel_of_steps_that_send_nothing_is_empty(self):
+        journey = self._create_journey([{"name": "Call", "action": "activity"}])
+        journey.action_start()
+        with self.mock_datetime_and_now(NOW):
+            journey._enroll(self.leads[0])
+            self._process()
+        self.env.flush_all()
+        self.assertEqual(
+            self.Report.search([("journey_id", "=", journey.id)]).mapped("channel"), [False]
+        )
+
     def test_report_rate_without_denominator_is_zero(self):
         journey = self._create_journey([{"name": "Call", "action": "activity"}])
         journey.action_start()
