@@ -3,7 +3,7 @@ SHELL := /bin/bash
 N ?=
 KEEP ?=
 
-.PHONY: help test test-only blackbox test-reliability demo lint format bench pot screenshots clean
+.PHONY: help test test-only blackbox test-reliability demo lint format bench bench-intent pot screenshots clean
 
 help:
 	@echo "make demo   Odoo with the addon and demo data on http://localhost:8069 (admin/admin)"
@@ -12,6 +12,7 @@ help:
 	@echo "make test-reliability  concurrency, crash, load, access and upgrade tests (~15 min)"
 	@echo "make lint   ruff (format + lint) and pylint-odoo"
 	@echo "make bench  journey cron vs mass mailing vs SQL (N=1000,10000,50000; KEEP=1 keeps the DB)"
+	@echo "make bench-intent  reply intent classifier: precision, recall, confusion on bench/intent (dev, holdout)"
 	@echo "make pot    export i18n/*.pot from a test database"
 	@echo "make screenshots  README screenshots from the running demo (make demo first)"
 
@@ -37,6 +38,9 @@ format:
 
 bench:
 	@KEEP=$(KEEP) scripts/bench.sh $(N)
+
+bench-intent:
+	@.venv/bin/python bench/intent_eval.py
 
 pot:
 	@scripts/pot.sh

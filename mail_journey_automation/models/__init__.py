@@ -23,3 +23,4 @@ from . import mail_journey_delivery
 from . import mail_journey_engine
 from . import mail_activity
 from . import mail_journey_reply
+from . import mail_journey_intent

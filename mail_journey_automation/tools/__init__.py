@@ -4,3 +4,4 @@ from . import intervals
 from . import machine
 from . import statistics
 from . import stored_domain
+from . import intent
