@@ -1,15 +1,19 @@
+import re
 from datetime import datetime, time, timedelta
 
 from markupsafe import Markup
 
 from odoo import api, fields, models, tools
 
+from ..tools import intent as intent_tools
 from .mail_journey import ACTIVE_STATES
 
 QUOTE_INTENTS = ("requirements", "price")
 PAUSE_INTENTS = ("out_of_office", "not_now")
 # the intents the salesperson gets an activity for
 ACTIVITY_INTENTS = ("interested", "requirements", "price", "wrong_person")
+SENTENCE_END = re.compile(r"(?<=[.!?。！？；;])\s*|\n+")
+SENTENCE_LENGTH = 300
 
 
 class MailJourneyReply(models.AbstractModel):
@@ -26,7 +30,7 @@ class MailJourneyReply(models.AbstractModel):
         parsed by the gateway into ``message_dict``) says: the classifier's
         result with the sentence it was read from."""
         body = tools.html2plaintext(message_dict.get("body") or "")
-        return self.env["mail.journey.intent"].classify(
+        reading = self.env["mail.journey.intent"].classify(
             [
                 {
                     "subject": message_dict.get("subject") or "",
@@ -35,6 +39,22 @@ class MailJourneyReply(models.AbstractModel):
                 }
             ]
         )[0]
+        reading["sentence"] = self._find_sentence(body, reading["intent"])
+        return reading
+
+    @api.model
+    def _find_sentence(self, body, intent):
+        """The sentence of the reply (quotes and signature left out) that
+        says ``intent`` most, else its first sentence."""
+        sentences = [
+            sentence.strip()
+            for sentence in SENTENCE_END.split(intent_tools.strip_reply(body))
+            if sentence.strip()
+        ]
+        if not sentences:
+            return False
+        best = max(sentences, key=lambda sentence: intent_tools.score_intent(intent, sentence))
+        return best[:SENTENCE_LENGTH]
 
     @api.model
     def _act(self, traces, reading):

@@ -147,8 +147,16 @@ class TestJourneyReplyIntent(JourneyCommon):
             self.lead.message_ids.filtered(lambda m: "Reply read as" in str(m.body)),
             "nobody is told about an absence notice",
         )
-        with self.mock_datetime_and_now(datetime(2026, 3, 12, 1, 0)):
+        with self.mock_datetime_and_now(datetime(2026, 3, 11, 23, 0)):
             self.env["mail.journey.enrollment"]._cron_resume_paused()
+        self.assertEqual(enrollment.state, "paused")
+        with (
+            self.mock_datetime_and_now(datetime(2026, 3, 12, 1, 0)),
+            self.enter_registry_test_mode(),
+        ):
+            self.env.ref(
+                "mail_journey_automation.ir_cron_mail_journey_resume"
+            ).method_direct_trigger()
         self.assertEqual(enrollment.state, "running")
 
     def test_not_now_without_date_pauses_for_the_journey_days(self):
