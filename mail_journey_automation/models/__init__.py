@@ -1,4 +1,5 @@
 from . import mail_journey_stage
+from . import mail_journey_reply_intent
 from . import mail_journey_stage_log
 from . import mail_journey
 from . import mail_journey_step
@@ -21,4 +22,5 @@ from . import mail_journey_approval
 from . import mail_journey_delivery
 from . import mail_journey_engine
 from . import mail_activity
+from . import mail_journey_reply
 from . import mail_journey_intent

@@ -178,6 +178,40 @@ class MailJourney(models.Model):
         help="Move the record to this journey stage when the customer replies to a "
         "journey email (e.g. from Need exploration straight to Proposal & quotation).",
     )
+    # what the journey does with what a reply says (mail.journey.reply)
+    reply_act_unsubscribe = fields.Boolean(
+        string="Unsubscribe on Request",
+        default=True,
+        help='A reply asking to stop ("please remove me", "退订") blacklists the address '
+        "and ends its journeys, as the unsubscribe link does.",
+    )
+    reply_act_pause = fields.Boolean(
+        string="Pause When Away or Later",
+        default=True,
+        help='An out-of-office notice, or a reply saying "not now", pauses the record\'s '
+        "journeys until the date it gives (else for the days below); they resume on their own.",
+    )
+    reply_pause_days = fields.Integer(
+        string="Pause Without a Date (days)",
+        default=7,
+        help='How long an out-of-office or "not now" reply pauses when it gives no date.',
+    )
+    reply_quotation_stage_id = fields.Many2one(
+        "mail.journey.stage",
+        string="Stage When Asking for a Quote",
+        default=lambda self: self.env.ref(
+            "mail_journey_automation.stage_proposal", raise_if_not_found=False
+        ),
+        help="A reply giving requirements or asking for a price moves the record to this "
+        "stage (which starts its journeys) and gives the salesperson an activity. "
+        "Empty: only the activity.",
+    )
+    reply_act_referral = fields.Boolean(
+        string="Propose Referred Contacts",
+        default=True,
+        help='A reply saying "I\'m not the right person, write to ..." gives the salesperson '
+        "an activity to add that address as a contact.",
+    )
     engagement_days = fields.Integer(
         string="Wait for Engagement (days)",
         default=14,

@@ -61,11 +61,27 @@ class MailJourneyEvent(models.Model):
     url = fields.Char(readonly=True)
     link_id = fields.Many2one("link.tracker", readonly=True, ondelete="set null")
     description = fields.Text(readonly=True)
+    # replies: what the reply says (mail.journey.intent), and its correction
+    reply_intent_id = fields.Many2one("mail.journey.reply.intent", readonly=True)
+    intent_confidence = fields.Float(string="Confidence", readonly=True)
+    intent_sentence = fields.Char(
+        string="Read From",
+        readonly=True,
+        help="The sentence of the reply the intent was read from.",
+    )
+    intent_corrected = fields.Boolean(
+        string="Corrected",
+        readonly=True,
+        help="A salesperson corrected what the classifier read.",
+    )
+    intent_original_id = fields.Many2one(
+        "mail.journey.reply.intent", string="Classifier's Reading", readonly=True
+    )
     payload = fields.Json(readonly=True)
     # the event in a salesperson's words, for the engagement timeline
     summary = fields.Char(string="What happened", compute="_compute_summary")
 
-    @api.depends("type", "name", "url", "step_id.name", "is_machine")
+    @api.depends("type", "name", "url", "step_id.name", "is_machine", "reply_intent_id")
     @api.depends_context("lang")
     def _compute_summary(self):
         for event in self:
@@ -82,6 +98,50 @@ class MailJourneyEvent(models.Model):
         events.filtered(lambda event: event.type != "sent").lead_id._update_journey_engagement()
         return events
 
+    def action_correct_intent(self):
+        """Open the dialog correcting what the classifier read in this reply."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Correct the Reply Intent"),
+            "res_model": "mail.journey.intent.correct",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_event_id": self.id,
+                "default_reply_intent_id": self.reply_intent_id.id,
+            },
+        }
+
+    def _correct_intent(self, intent):
+        """A salesperson corrects the intent of these reply events: the
+        correction is stored beside the classifier's reading, and the
+        branches waiting for the corrected intent run (once). What the
+        journey already did with the first reading is not undone."""
+        replies = self.filtered(lambda event: event.type in ("reply", "auto_reply"))
+        # the correction is the salesperson's, on their own lead
+        replies.lead_id.check_access("write")
+        for event in replies.sudo():
+            event.write(
+                {
+                    "reply_intent_id": intent.id,
+                    "intent_corrected": True,
+                    "intent_original_id": (event.intent_original_id or event.reply_intent_id).id,
+                }
+            )
+            trace = event.trace_id
+            if not trace:
+                continue
+            if event.type == "auto_reply" and intent.code not in ("out_of_office", "auto_reply"):
+                # read as automatic, but a person wrote it: it is a reply
+                trace._register_reply(
+                    description=event.description,
+                    reading={"intent": intent.code, "confidence": 1.0},
+                )
+            elif event.type == "reply":
+                trace.reply_intent_id = intent
+                trace._on_engagement("replied", intent=intent.code)
+
     def _get_summary(self):
         """What the customer did, in a salesperson's words."""
         self.ensure_one()
@@ -94,6 +154,8 @@ class MailJourneyEvent(models.Model):
             return self.env._("Clicked a link: %(url)s", url=self.url or "-")
         if self.type == "external":
             return self.env._("External: %(event)s", event=self.name or "-")
+        if self.type == "reply" and self.reply_intent_id:
+            return self.env._("Replied: %(intent)s", intent=self.reply_intent_id.name)
         return {
             "reply": self.env._("Replied"),
             "auto_reply": self.env._("Automatic reply (out of office)"),

@@ -13,7 +13,13 @@ from ..tools.statistics import two_proportion_p_value
 from .mail_journey_step_variant import AB_METRICS, SIGNIFICANCE_LEVEL, assignment_position
 
 # engagement branch -> the event it waits for (on the parent email's trace)
-POSITIVE_TRIGGERS = {"opened": "open", "clicked": "click", "replied": "reply", "bounced": "bounce"}
+POSITIVE_TRIGGERS = {
+    "opened": "open",
+    "clicked": "click",
+    "replied": "reply",
+    "replied_intent": "reply",
+    "bounced": "bounce",
+}
 # "not" branch -> the event whose absence it waits for
 NEGATIVE_TRIGGERS = {"not_opened": "open", "not_clicked": "click", "not_replied": "reply"}
 ENGAGEMENT_TRIGGERS = {**POSITIVE_TRIGGERS, **NEGATIVE_TRIGGERS}
@@ -63,6 +69,7 @@ class MailJourneyStep(models.Model):
             ("clicked", "Previous email clicked"),
             ("not_clicked", "Previous email not clicked"),
             ("replied", "Previous email replied"),
+            ("replied_intent", "Previous email replied with intent..."),
             ("not_replied", "Previous email not replied"),
             ("bounced", "Previous email bounced"),
             ("event", "External event received"),
@@ -82,6 +89,13 @@ class MailJourneyStep(models.Model):
         string="Clicked URL",
         help="For click branches: only clicks on links starting with this URL count. "
         "Empty: any link.",
+    )
+    reply_intent_ids = fields.Many2many(
+        "mail.journey.reply.intent",
+        string="Reply Intents",
+        help="For 'replied with intent': the step runs when a reply says one of these "
+        "(e.g. asks for a price, gives requirements), as read by the reply classifier "
+        "or corrected by the salesperson.",
     )
     interval_number = fields.Integer(string="Wait", default=0)
     interval_unit = fields.Selection(INTERVAL_UNITS, string="Unit", required=True, default="days")
@@ -328,6 +342,7 @@ class MailJourneyStep(models.Model):
         "interval_unit",
         "action",
         "event_name",
+        "reply_intent_ids",
         "parent_id.name",
     )
     @api.depends_context("lang")
@@ -350,6 +365,10 @@ class MailJourneyStep(models.Model):
             "clicked": self.env._("clicked"),
             "not_clicked": self.env._("clicked"),
             "replied": self.env._("replied to"),
+            "replied_intent": self.env._(
+                "replied to with '%(intents)s'",
+                intents=", ".join(self.reply_intent_ids.mapped("name")),
+            ),
             "not_replied": self.env._("replied to"),
             "bounced": self.env._("bounced"),
         }
@@ -458,13 +477,20 @@ class MailJourneyStep(models.Model):
                     )
                 )
 
-    @api.constrains("trigger", "event_name")
+    @api.constrains("trigger", "event_name", "reply_intent_ids")
     def _check_event_name(self):
         for step in self:
             if step.trigger == "event" and not step.event_name:
                 raise ValidationError(
                     self.env._(
                         "Step '%(step)s' waits for an external event: give its name.",
+                        step=step.name,
+                    )
+                )
+            if step.trigger == "replied_intent" and not step.reply_intent_ids:
+                raise ValidationError(
+                    self.env._(
+                        "Step '%(step)s' waits for a reply with an intent: choose at least one.",
                         step=step.name,
                     )
                 )
@@ -602,6 +628,11 @@ class MailJourneyStep(models.Model):
                 self.journey_id.model, self.quotation_signal, self.quotation_signal_number
             )
         return condition
+
+    def _matches_intent(self, intent):
+        """Whether a reply read as ``intent`` (a code) counts for this step."""
+        self.ensure_one()
+        return self.trigger != "replied_intent" or intent in self.reply_intent_ids.mapped("code")
 
     def _matches_url(self, url):
         """Whether a click on ``url`` counts for this step's click branch."""

@@ -137,6 +137,11 @@ class MailJourneyTrace(models.Model):
     click_datetime = fields.Datetime(string="First Clicked On", readonly=True)
     click_count = fields.Integer(string="Clicks", readonly=True)
     reply_datetime = fields.Datetime(string="Replied On", readonly=True)
+    reply_intent_id = fields.Many2one(
+        "mail.journey.reply.intent",
+        readonly=True,
+        help="What the customer's last reply to this email says.",
+    )
     bounce_datetime = fields.Datetime(string="Bounced On", readonly=True)
     unsubscribe_datetime = fields.Datetime(string="Unsubscribed On", readonly=True)
     send_attempts = fields.Integer(
@@ -229,9 +234,10 @@ class MailJourneyTrace(models.Model):
                 [("trace_id", "in", self.ids)]
             )._cancel_open(reason)
 
-    def _schedule_children(self, triggers, url=None, event_name=None):
+    def _schedule_children(self, triggers, url=None, event_name=None, intent=None):
         """Schedule the child steps of ``self`` whose trigger is in ``triggers``
-        (and that match the clicked ``url`` or the external ``event_name``),
+        (and that match the clicked ``url``, the external ``event_name`` or
+        the reply's ``intent``),
         their wait counted from now; a step is scheduled once per parent."""
         now = fields.Datetime.now()
         existing = {
@@ -250,6 +256,7 @@ class MailJourneyTrace(models.Model):
             if child.trigger in triggers
             and (url is None or child._matches_url(url))
             and (event_name is None or child.event_name == event_name)
+            and (intent is None or child._matches_intent(intent))
             and (trace.id, child.id) not in existing
         ]
         children = self.create(vals_list)
@@ -515,23 +522,35 @@ class MailJourneyTrace(models.Model):
         self._on_engagement("clicked", url=link.url)
         return True
 
-    def _register_reply(self, auto_reason=False, description=False):
+    def _register_reply(self, auto_reason=False, description=False, reading=None):
         """Record a reply to the emails of ``self``; automatic answers are
-        logged but count for nothing."""
+        logged but count for nothing, except what the journey does with an
+        absence. ``reading`` is what the reply says, as read by
+        ``mail.journey.intent`` (its intent, return date, referral) with the
+        sentence it was read from (``sentence``)."""
+        reading = reading or {}
+        intent = self.env["mail.journey.reply.intent"]._get(reading.get("intent"))
+        values = {
+            "description": description,
+            "reply_intent_id": intent.id,
+            "intent_confidence": reading.get("confidence") or 0.0,
+            "intent_sentence": reading.get("sentence") or False,
+        }
         if auto_reason:
-            self._log_events(
-                "auto_reply", is_machine=True, machine_reason=auto_reason, description=description
-            )
+            self._log_events("auto_reply", is_machine=True, machine_reason=auto_reason, **values)
+            self.env["mail.journey.reply"]._act(self, reading)
             return
         now = fields.Datetime.now()
-        self._log_events("reply", description=description)
+        self._log_events("reply", **values)
         new = self.filtered(lambda trace: not trace.reply_datetime)
         new.reply_datetime = now
+        self.reply_intent_id = intent
         # a reply proves an open, even when the images were blocked
         unopened = new.filtered(lambda trace: not trace.open_datetime)
         unopened.write({"open_datetime": now, "last_open_datetime": now, "open_count": 1})
         unopened._on_engagement("opened")
-        new._on_engagement("replied")
+        # every reply may start the branches waiting for its intent
+        self._on_engagement("replied", intent=intent.code or None)
         new.enrollment_id._journey_coordinate_account("reply")
         for journey, traces in new.grouped("journey_id").items():
             running = traces.enrollment_id.filtered(lambda e: e.state in ACTIVE_STATES)
@@ -539,6 +558,7 @@ class MailJourneyTrace(models.Model):
                 running._get_records()._journey_set_stage(journey.reply_stage_id)
             if journey.exit_on_reply:
                 running._close("completed", self.env._("The customer replied."))
+        self.env["mail.journey.reply"]._act(self, reading)
 
     def _register_bounce(self, description=False):
         self._log_events("bounce", description=description)
@@ -589,11 +609,12 @@ class MailJourneyTrace(models.Model):
             )
         enrollments._close("exited", self.env._("The customer unsubscribed."))
 
-    def _on_engagement(self, trigger, url=None):
+    def _on_engagement(self, trigger, url=None, intent=None):
         """The customer did ``trigger`` (opened, clicked, ...) with the emails
         of ``self``: cancel the pending "not" branches and schedule the
         matching branches (once), unless their "not" counterpart already ran
-        at its deadline."""
+        at its deadline. A reply read as ``intent`` also schedules the
+        branches waiting for that intent."""
         negative = f"not_{trigger}"
         pending = self.search(
             [
@@ -612,7 +633,11 @@ class MailJourneyTrace(models.Model):
         ).parent_trace_id
         (self - decided).filtered(
             lambda trace: trace.enrollment_id.state in ACTIVE_STATES
-        )._schedule_children((trigger,), url=url)
+        )._schedule_children(
+            (trigger, "replied_intent") if trigger == "replied" and intent else (trigger,),
+            url=url,
+            intent=intent,
+        )
 
     def _had_event(self, event_type, step, until):
         """Whether a person did ``event_type`` on this email at or before ``until``."""

@@ -15,8 +15,11 @@ class MailThread(models.AbstractModel):
 
     @api.model
     def _message_route_process(self, message, message_dict, routes):
+        result = super()._message_route_process(message, message_dict, routes)
         # a reply to a journey email: found through its Message-ID, whatever
-        # the address it was sent to (the record's alias or the catchall)
+        # the address it was sent to (the record's alias or the catchall);
+        # recorded once the reply is in the record's chatter, so that what
+        # the journey says about it comes after it
         if routes:
             references = message_dict.get("references") or message_dict.get("in_reply_to") or ""
             message_ids = tools.mail.mail_header_msgid_re.findall(references)
@@ -27,11 +30,14 @@ class MailThread(models.AbstractModel):
                     .sudo()
                     .search([("message_id", "in", message_ids)])
                 )
-                traces._register_reply(
-                    auto_reason=self._journey_auto_reply_reason(message, message_dict),
-                    description=tools.html2plaintext(message_dict.get("body") or "")[:2000],
-                )
-        return super()._message_route_process(message, message_dict, routes)
+                if traces:
+                    reading = self.env["mail.journey.reply"]._read(message, message_dict)
+                    traces._register_reply(
+                        auto_reason=self._journey_auto_reply_reason(message, message_dict, reading),
+                        description=tools.html2plaintext(message_dict.get("body") or "")[:2000],
+                        reading=reading,
+                    )
+        return result
 
     @api.model
     def _routing_handle_bounce(self, email_message, message_dict):
@@ -46,8 +52,9 @@ class MailThread(models.AbstractModel):
         return result
 
     @api.model
-    def _journey_auto_reply_reason(self, message, message_dict):
-        """Why an incoming email is an automatic answer, or False for a person's reply."""
+    def _journey_auto_reply_reason(self, message, message_dict, reading=None):
+        """Why an incoming email is an automatic answer, or False for a
+        person's reply; ``reading`` is what the reply classifier read."""
         auto_submitted = (message.get("Auto-Submitted") or "no").strip().lower()
         if auto_submitted != "no":
             return f"Auto-Submitted: {auto_submitted}"
@@ -61,7 +68,8 @@ class MailThread(models.AbstractModel):
             return "delivery report"
         if AUTO_REPLY_SUBJECT.search(message_dict.get("subject") or ""):
             return "out-of-office subject"
-        return False
+        intent = (reading or {}).get("intent")
+        return f"classified as {intent}" if intent in ("out_of_office", "auto_reply") else False
 
     def _message_post_after_hook(self, message, msg_values):
         result = super()._message_post_after_hook(message, msg_values)

@@ -45,4 +45,5 @@ from . import test_journey_idle_completion
 from . import test_journey_delivery
 from . import test_journey_menus
 from . import test_journey_preflight
+from . import test_journey_reply_intent
 from . import test_intent
