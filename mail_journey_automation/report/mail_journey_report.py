@@ -49,6 +49,11 @@ class MailJourneyReport(models.Model):
         "restricted to.",
     )
     enrollment_id = fields.Many2one("mail.journey.enrollment", readonly=True)
+    reply_intent_id = fields.Many2one(
+        "mail.journey.reply.intent",
+        readonly=True,
+        help="What the customer's last reply to the email says (empty without a reply).",
+    )
     date = fields.Datetime(
         readonly=True, help="When the step ran, or when it is scheduled if it did not run yet."
     )
@@ -168,6 +173,7 @@ class MailJourneyReport(models.Model):
                 trace.variant_id AS variant_id,
                 COALESCE(variant.segment_id, step.segment_id) AS segment_id,
                 trace.enrollment_id AS enrollment_id,
+                trace.reply_intent_id AS reply_intent_id,
                 COALESCE(trace.date_done, trace.schedule_date) AS date,
                 enrollment.lead_id AS lead_id,
                 enrollment.order_id AS order_id,
@@ -217,7 +223,7 @@ class MailJourneyReport(models.Model):
                 SELECT id, enrollment_id, journey_id, step_id, step_action, state, company_id,
                        partner_id, schedule_date, date_done, mail_message_id, open_datetime,
                        click_datetime, reply_datetime, bounce_datetime, unsubscribe_datetime,
-                       variant_id,
+                       variant_id, reply_intent_id,
                        id = MIN(id) OVER (
                            PARTITION BY company_id, journey_id, enrollment_id
                        ) AS is_first

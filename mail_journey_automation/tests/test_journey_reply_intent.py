@@ -277,3 +277,21 @@ class TestJourneyReplyIntent(JourneyCommon):
             self._create_journey(
                 [self._email_step(), self._email_step(parent=0, trigger="replied_intent")]
             )
+
+    def test_performance_report_counts_replies_by_intent(self):
+        journey = self._create_journey([self._email_step()], reply_quotation_stage_id=False)
+        journey.action_start()
+        traces = self._send_first_email(journey, leads=self.leads[:2])
+        self.lead = self.leads[0]
+        self._reply(traces.filtered(lambda t: t.res_id == self.lead.id), "How much per piece?")
+        self.lead = self.leads[1]
+        self._reply(
+            traces.filtered(lambda t: t.res_id == self.lead.id),
+            "Do you also make tubes with a metal lid? What colours are there?",
+        )
+        self.env.flush_all()
+        groups = self.env["mail.journey.report"].formatted_read_group(
+            [("journey_id", "=", journey.id)], ["reply_intent_id"], ["replied:sum"]
+        )
+        replies = {group["reply_intent_id"][1]: group["replied:sum"] for group in groups}
+        self.assertEqual(replies, {"Asks for a price": 1, "Question": 1})
