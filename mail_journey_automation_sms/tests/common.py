@@ -42,6 +42,10 @@ class SmsJourneyCommon(JourneyCommon, SMSCase):
             ]
         )
 
+    def _post_delivery_report(self, statuses):
+        """The provider posts delivery reports, as IAP does."""
+        return self.make_jsonrpc_request("/sms/status", {"message_statuses": statuses})
+
     def _journey_sms(self, journey, lead):
         """The sms.sms the journey queued for ``lead``."""
         trace = self._traces(journey, lead_id=lead.id, step_action="sms")

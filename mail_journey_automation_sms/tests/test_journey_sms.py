@@ -60,9 +60,11 @@ class TestJourneySms(SmsJourneyCommon):
         self.assertSMSIapSent(self.leads.mapped("phone"))
 
     def test_sms_batch_queries_do_not_grow_per_record(self):
-        many = self._queries_to_send(self._make_leads(12, prefix="+3247"))
+        # a first run creates the link tracker and fills the caches
+        self._queries_to_send(self._make_leads(1, prefix="+3249"))
         few = self._queries_to_send(self._make_leads(3, prefix="+3248"))
-        self.assertLess(many - few, 9, f"{many} queries for 12 SMS, {few} for 3")
+        many = self._queries_to_send(self._make_leads(12, prefix="+3247"))
+        self.assertLessEqual(many - few, 2, f"{many} queries for 12 SMS, {few} for 3")
 
     def test_no_sms_without_number_blacklisted_or_without_consent(self):
         no_phone, blacklisted, withdrawn, reader = self._make_leads(4)

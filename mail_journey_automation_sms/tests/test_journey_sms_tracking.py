@@ -61,7 +61,7 @@ class TestJourneySmsTracking(SmsJourneyCommon):
         path = SMS_LINK.search(sms.body).group(1)
         code = path.split("/")[2]
         self.assertEqual(path, f"/r/{code}/j/{trace.id}/{trace._get_sms_click_token(code)}")
-        link = self.env["link.tracker"].search([("code", "=", code)])
+        link = self.env["link.tracker.code"].search([("code", "=", code)]).link_id
         self.assertEqual(link.url, "https://www.example.com/offer")
 
     def test_click_records_event_and_schedules_clicked_branch(self):
@@ -89,9 +89,7 @@ class TestJourneySmsTracking(SmsJourneyCommon):
 
     def test_delivery_report_refused_number_fails_trace_and_bounces(self):
         trace, sms = self._send()
-        self._make_webhook_jsonrpc_request(
-            [{"sms_status": "invalid_destination", "uuids": [sms.uuid]}]
-        )
+        self._post_delivery_report([{"sms_status": "invalid_destination", "uuids": [sms.uuid]}])
         self.assertEqual(trace.state, "error")
         self.assertEqual(
             trace.state_message, "The SMS could not be delivered: the number does not exist"
@@ -104,6 +102,6 @@ class TestJourneySmsTracking(SmsJourneyCommon):
     def test_delivery_report_delivered_records_sent(self):
         trace, sms = self._send()
         self.assertFalse(trace.sent_datetime)
-        self._make_webhook_jsonrpc_request([{"sms_status": "delivered", "uuids": [sms.uuid]}])
+        self._post_delivery_report([{"sms_status": "delivered", "uuids": [sms.uuid]}])
         self.assertTrue(trace.sent_datetime)
         self.assertEqual(trace.state, "done")
