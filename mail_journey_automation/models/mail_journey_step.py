@@ -468,7 +468,10 @@ class MailJourneyStep(models.Model):
                         step=step.name,
                     )
                 )
-            if step.trigger in ENGAGEMENT_TRIGGERS and step.parent_id.action != "email":
+            if (
+                step.trigger in ENGAGEMENT_TRIGGERS
+                and step.trigger not in step.parent_id._get_engagement_triggers()
+            ):
                 raise ValidationError(
                     self.env._(
                         "Step '%(step)s' waits for what the customer does with an email: "
@@ -476,6 +479,13 @@ class MailJourneyStep(models.Model):
                         step=step.name,
                     )
                 )
+
+    def _get_engagement_triggers(self):
+        """The engagement branches that may follow this step: what its
+        action lets the customer do (an email is opened, clicked, replied
+        to, bounced). Channel bridges add theirs (e.g. an SMS is clicked)."""
+        self.ensure_one()
+        return set(ENGAGEMENT_TRIGGERS) if self.action == "email" else set()
 
     @api.constrains("trigger", "event_name", "reply_intent_ids")
     def _check_event_name(self):

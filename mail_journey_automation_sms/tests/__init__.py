@@ -1,0 +1,2 @@
+from . import test_journey_sms
+from . import test_journey_sms_tracking
