@@ -733,6 +733,19 @@ class MailJourney(models.Model):
             source.step_ids._copy_tree(journey)
         return journeys
 
+    def unlink(self):
+        """A deleted journey takes its history with it: its enrollments (and
+        so their traces) go first, since a step refuses to be deleted while
+        traces refer to it (its history; see ``mail.journey.step.unlink``)."""
+        self.check_access("unlink")
+        if not any(journey.state == "running" for journey in self):
+            # enrollments are the engine's bookkeeping, deleted with the journey
+            # the user may delete
+            self.env["mail.journey.enrollment"].sudo().search(
+                [("journey_id", "in", self.ids)]
+            ).unlink()
+        return super().unlink()
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_running(self):
         if any(journey.state == "running" for journey in self):

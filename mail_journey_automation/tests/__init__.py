@@ -45,3 +45,4 @@ from . import test_journey_idle_completion
 from . import test_journey_delivery
 from . import test_journey_menus
 from . import test_journey_preflight
+from . import test_journey_step_edit
