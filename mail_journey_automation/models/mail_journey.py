@@ -300,7 +300,9 @@ class MailJourney(models.Model):
     )
     # content
     # steps are copied by copy(), which keeps their tree
-    step_ids = fields.One2many("mail.journey.step", "journey_id", string="Steps")
+    # "Step": the title of the step dialog ("Open: Step"); archived steps
+    # (removed after they ran) are left out
+    step_ids = fields.One2many("mail.journey.step", "journey_id")
     enrollment_ids = fields.One2many("mail.journey.enrollment", "journey_id")
     # statistics
     step_count = fields.Integer(compute="_compute_step_count")

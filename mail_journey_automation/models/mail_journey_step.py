@@ -122,6 +122,9 @@ class MailJourneyStep(models.Model):
         domain="[('model', '=', model)]",
         ondelete="restrict",
     )
+    # the email as written (placeholders not rendered), shown on the step
+    mail_template_subject = fields.Char(related="mail_template_id.subject", string="Subject")
+    mail_template_body = fields.Html(related="mail_template_id.body_html", string="Body")
     activity_type_id = fields.Many2one("mail.activity.type", ondelete="restrict")
     activity_summary = fields.Char(translate=True)
     activity_note = fields.Html(translate=True)
@@ -235,6 +238,9 @@ class MailJourneyStep(models.Model):
     opened_count = fields.Integer(string="Opened", compute="_compute_trace_counts")
     clicked_count = fields.Integer(string="Clicked", compute="_compute_trace_counts")
     replied_count = fields.Integer(string="Replied", compute="_compute_trace_counts")
+    has_run = fields.Boolean(
+        compute="_compute_trace_counts", help="Records reached the step (its figures are shown)."
+    )
     edit_warning = fields.Char(
         compute="_compute_edit_warning",
         help="What an edit of the step does to the records already waiting for it.",
@@ -428,6 +434,7 @@ class MailJourneyStep(models.Model):
             step.skipped_count = step_counts.get("skipped", 0)
             step.error_count = step_counts.get("error", 0)
             step.reached_count = sum(step_counts.values()) - step_counts.get("cancelled", 0)
+            step.has_run = bool(step_counts)
             step.opened_count, step.clicked_count, step.replied_count = engagement.get(
                 step, (0, 0, 0)
             )

@@ -146,3 +146,15 @@ class TestJourneyStepEdit(JourneyCommon):
         self.journey.action_stop()
         self.intro.invalidate_recordset(["scheduled_count", "edit_warning"])
         self.assertFalse(self.intro.edit_warning, "a stopped journey has nobody waiting")
+
+    def test_step_figures_shown_once_records_reached_the_step(self):
+        self.assertFalse(self.welcome.has_run)
+        self._send_first_email(self.journey)
+        self.welcome.invalidate_recordset(["has_run"])
+        self.assertTrue(self.welcome.has_run)
+        self.assertEqual(self.welcome.mail_template_subject, self.template_welcome.subject)
+        self.assertEqual(
+            self.welcome.description,
+            "At the start → Send an email 'Welcome'",
+            "the dialog sums up the step in one sentence",
+        )
