@@ -46,3 +46,4 @@ from . import test_journey_delivery
 from . import test_journey_menus
 from . import test_journey_preflight
 from . import test_journey_step_edit
+from . import test_journey_playbook

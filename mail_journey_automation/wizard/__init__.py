@@ -5,3 +5,4 @@ from . import mail_journey_step_preview
 from . import mail_journey_preflight
 from . import mail_journey_preflight_line
 from . import mail_journey_test_send
+from . import mail_journey_playbook_use
