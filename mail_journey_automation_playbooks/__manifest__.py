@@ -10,6 +10,7 @@
     "depends": ["mail_journey_automation"],
     "data": [
         "data/mail_template_data.xml",
+        "data/mail_journey_playbook_data.xml",
         "data/mail_journey_template_data.xml",
         "views/crm_lead_views.xml",
     ],

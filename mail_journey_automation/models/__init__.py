@@ -1,6 +1,7 @@
 from . import mail_journey_stage
 from . import mail_journey_reply_intent
 from . import mail_journey_stage_log
+from . import mail_journey_playbook
 from . import mail_journey
 from . import mail_journey_step
 from . import mail_journey_enrollment

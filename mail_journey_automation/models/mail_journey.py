@@ -5,7 +5,7 @@ import pytz
 from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
-from odoo import api, fields, models, tools
+from odoo import Command, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import SQL
@@ -54,7 +54,7 @@ class MailJourney(models.Model):
     is_template = fields.Boolean(
         string="Ready-made",
         copy=False,
-        help="A ready-made journey: it never runs itself; 'Create from Template' copies it, "
+        help="A ready-made journey: it never runs itself; 'Use Template' copies it, "
         "with its steps and email templates, into a new draft journey to adapt.",
     )
     sequence = fields.Integer(default=10)
@@ -75,6 +75,21 @@ class MailJourney(models.Model):
         tracking=True,
     )
     description = fields.Text(translate=True)
+    # the ready-made gallery
+    summary = fields.Char(string="Goal", translate=True, help="One line: what the journey is for.")
+    playbook_id = fields.Many2one(
+        "mail.journey.playbook",
+        index="btree_not_null",
+        copy=False,
+        ondelete="set null",
+        help="The playbook this ready-made journey belongs to: 'Use Playbook' copies all "
+        "the journeys of the playbook at once.",
+    )
+    email_preview = fields.Text(
+        string="Emails",
+        compute="_compute_email_preview",
+        help="The subjects of the first emails of the journey.",
+    )
     # audience
     model = fields.Selection(
         selection="_selection_model", string="Applies to", required=True, default="crm.lead"
@@ -334,7 +349,9 @@ class MailJourney(models.Model):
     )
     # content
     # steps are copied by copy(), which keeps their tree
-    step_ids = fields.One2many("mail.journey.step", "journey_id", string="Steps")
+    # "Step": the title of the step dialog ("Open: Step"); archived steps
+    # (removed after they ran) are left out
+    step_ids = fields.One2many("mail.journey.step", "journey_id")
     enrollment_ids = fields.One2many("mail.journey.enrollment", "journey_id")
     # statistics
     step_count = fields.Integer(compute="_compute_step_count")
@@ -514,6 +531,15 @@ class MailJourney(models.Model):
     def _compute_step_count(self):
         for journey in self:
             journey.step_count = len(journey.step_ids)
+
+    @api.depends("step_ids.action", "step_ids.mail_template_id.subject")
+    def _compute_email_preview(self):
+        for journey in self:
+            steps = journey.step_ids.filtered(lambda step: step.action == "email")
+            subjects = [step.mail_template_id.subject or step.name for step in steps[:3]]
+            if len(steps) > 3:
+                subjects.append(self.env._("and %(count)s more", count=len(steps) - 3))
+            journey.email_preview = "\n".join(subjects) or False
 
     def _compute_statistics(self):
         Enrollment = self.env["mail.journey.enrollment"]
@@ -767,6 +793,19 @@ class MailJourney(models.Model):
             source.step_ids._copy_tree(journey)
         return journeys
 
+    def unlink(self):
+        """A deleted journey takes its history with it: its enrollments (and
+        so their traces) go first, since a step refuses to be deleted while
+        traces refer to it (its history; see ``mail.journey.step.unlink``)."""
+        self.check_access("unlink")
+        if not any(journey.state == "running" for journey in self):
+            # enrollments are the engine's bookkeeping, deleted with the journey
+            # the user may delete
+            self.env["mail.journey.enrollment"].sudo().search(
+                [("journey_id", "in", self.ids)]
+            ).unlink()
+        return super().unlink()
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_running(self):
         if any(journey.state == "running" for journey in self):
@@ -781,7 +820,7 @@ class MailJourney(models.Model):
             if journey.is_template:
                 raise UserError(
                     self.env._(
-                        "'%(journey)s' is a ready-made journey: use 'Create from Template' "
+                        "'%(journey)s' is a ready-made journey: use 'Use Template' "
                         "and start the copy.",
                         journey=journey.name,
                     )
@@ -822,32 +861,13 @@ class MailJourney(models.Model):
         return True
 
     def action_create_from_template(self):
-        """Copy ready-made journeys into new draft journeys, each with its own
-        copies of the email templates, so editing the copy leaves the
-        ready-made journey untouched."""
+        """Copy ready-made journeys into new draft journeys named "... (copy)",
+        each with its own copies of the email templates, so editing the copy
+        leaves the ready-made journey untouched."""
         journeys = self.env["mail.journey"]
         for source in self:
-            journey = source.copy({"active": True, "company_id": self.env.company.id})
-            variants = journey.step_ids.variant_ids
-            for template in journey.step_ids.mail_template_id | variants.template_id:
-                copy = template.copy()
-                copy.name = template.name
-                steps = journey.step_ids.filtered(
-                    lambda step, t=template: step.mail_template_id == t
-                )
-                steps.mail_template_id = copy
-                variants.filtered(
-                    lambda variant, t=template: variant.template_id == t
-                ).template_id = copy
-            journeys |= journey
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "mail_journey_automation.action_mail_journey"
-        )
-        if len(journeys) == 1:
-            action.update(res_id=journeys.id, view_mode="form", views=[(False, "form")])
-        else:
-            action["domain"] = [("id", "in", journeys.ids)]
-        return action
+            journeys |= source._copy_from_template()
+        return journeys._action_open_copies()
 
     def action_reset_draft(self):
         self.filtered(lambda journey: journey.state == "stopped").state = "draft"
@@ -906,6 +926,44 @@ class MailJourney(models.Model):
     # ------------------------------------------------------------
     # DOMAINS
     # ------------------------------------------------------------
+
+    def _copy_from_template(self, name=False, prefix=False):
+        """Copy this ready-made journey into a draft journey of the current
+        company named ``name`` (default: "<name> (copy)"), with its own copies
+        of its email templates, named "<prefix> · <template>" with a
+        ``prefix``, else "<template> (copy)"."""
+        self.ensure_one()
+        journey = self.copy(
+            {
+                "active": True,
+                "company_id": self.env.company.id,
+                "name": name or self.env._("%(name)s (copy)", name=self.name),
+                # the servers are the company's to choose (and only administrators
+                # may read them: the copy by a journey manager must not read them)
+                "mail_server_ids": [Command.clear()],
+            }
+        )
+        variants = journey.step_ids.variant_ids
+        for template in journey.step_ids.mail_template_id | variants.template_id:
+            # without a name, mail.template's copy names it "... (copy)"
+            copy = template.copy({"name": f"{prefix} · {template.name}"} if prefix else None)
+            steps = journey.step_ids.filtered(lambda step, t=template: step.mail_template_id == t)
+            steps.mail_template_id = copy
+            variants.filtered(
+                lambda variant, t=template: variant.template_id == t
+            ).template_id = copy
+        return journey
+
+    def _action_open_copies(self):
+        """The journeys of ``self``, just copied: the form of one, the list of several."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "mail_journey_automation.action_mail_journey"
+        )
+        if len(self) == 1:
+            action.update(res_id=self.id, view_mode="form", views=[(False, "form")])
+        else:
+            action["domain"] = [("id", "in", self.ids)]
+        return action
 
     def _get_domain(self, field_name):
         """Evaluate the domain stored in ``field_name`` and check it against

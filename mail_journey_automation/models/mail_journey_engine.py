@@ -75,6 +75,9 @@ class MailJourneyEngine(models.AbstractModel):
         stale = traces.filtered(lambda trace: trace.enrollment_id.state not in ACTIVE_STATES)
         stale._finish("cancelled", self.env._("The enrollment is no longer running."))
         traces -= stale
+        removed = traces.filtered(lambda trace: not trace.step_id.active)
+        removed._finish("cancelled", self.env._("Step removed"))
+        traces -= removed
         for step, step_traces in traces.grouped("step_id").items():
             self._run_step(step_traces, step)
         traces.enrollment_id._complete_finished()

@@ -1,4 +1,5 @@
 import re
+from collections import defaultdict
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -40,7 +41,13 @@ class MailJourneyStep(models.Model):
 
     # tree
     name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(
+        default=True,
+        help="A step removed from a journey whose records went through it is archived, not "
+        "deleted: its history stays in the reports.",
+    )
     journey_id = fields.Many2one("mail.journey", required=True, index=True, ondelete="cascade")
+    journey_state = fields.Selection(related="journey_id.state")
     model = fields.Selection(related="journey_id.model")
     company_id = fields.Many2one(related="journey_id.company_id", store=True)
     parent_id = fields.Many2one(
@@ -129,6 +136,9 @@ class MailJourneyStep(models.Model):
         domain="[('model', '=', model)]",
         ondelete="restrict",
     )
+    # the email as written (placeholders not rendered), shown on the step
+    mail_template_subject = fields.Char(related="mail_template_id.subject", string="Subject")
+    mail_template_body = fields.Html(related="mail_template_id.body_html", string="Body")
     activity_type_id = fields.Many2one("mail.activity.type", ondelete="restrict")
     activity_summary = fields.Char(translate=True)
     activity_note = fields.Html(translate=True)
@@ -242,6 +252,13 @@ class MailJourneyStep(models.Model):
     opened_count = fields.Integer(string="Opened", compute="_compute_trace_counts")
     clicked_count = fields.Integer(string="Clicked", compute="_compute_trace_counts")
     replied_count = fields.Integer(string="Replied", compute="_compute_trace_counts")
+    has_run = fields.Boolean(
+        compute="_compute_trace_counts", help="Records reached the step (its figures are shown)."
+    )
+    edit_warning = fields.Char(
+        compute="_compute_edit_warning",
+        help="What an edit of the step does to the records already waiting for it.",
+    )
 
     _check_interval = models.Constraint(
         "CHECK(interval_number >= 0)", "A step cannot wait a negative time."
@@ -436,9 +453,33 @@ class MailJourneyStep(models.Model):
             step.skipped_count = step_counts.get("skipped", 0)
             step.error_count = step_counts.get("error", 0)
             step.reached_count = sum(step_counts.values()) - step_counts.get("cancelled", 0)
+            step.has_run = bool(step_counts)
             step.opened_count, step.clicked_count, step.replied_count = engagement.get(
                 step, (0, 0, 0)
             )
+
+    @api.depends("journey_id.state")
+    @api.depends_context("lang")
+    def _compute_edit_warning(self):
+        for step in self:
+            count = step.scheduled_count if step.journey_id.state in ("running", "paused") else 0
+            if not count:
+                step.edit_warning = False
+            elif count == 1:
+                step.edit_warning = self.env._(
+                    "1 record is waiting for this step. It keeps its scheduled date: a new "
+                    "wait applies only to the records that reach the step from now on; a new "
+                    "email, variant or condition applies to it when it runs. Deleting the step "
+                    "cancels it and keeps the step's history in the reports."
+                )
+            else:
+                step.edit_warning = self.env._(
+                    "%(count)s records are waiting for this step. They keep their scheduled "
+                    "dates: a new wait applies only to the records that reach the step from now "
+                    "on; a new email, variant or condition applies to them when they run. "
+                    "Deleting the step cancels them and keeps the step's history in the reports.",
+                    count=count,
+                )
 
     @api.constrains("parent_id", "journey_id", "trigger")
     def _check_tree(self):
@@ -581,6 +622,90 @@ class MailJourneyStep(models.Model):
             self.trigger = "start"
         elif self.trigger == "start":
             self.trigger = "parent"
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    def unlink(self):
+        """Delete the steps that never ran; archive the others, with the steps
+        below them, so that no trace, email or engagement of their history
+        leaves the reports. The records waiting for an archived step are
+        cancelled (reason "Step removed"), and the journey's chatter says so."""
+        if not self:
+            return True
+        self.check_access("unlink")
+        self.journey_id.check_access("write")
+        steps = self.with_context(active_test=False)
+        tree = steps.search([("id", "child_of", steps.ids)])
+        # every trace counts, whoever may read it: the history of other users'
+        # records must not be deleted either
+        with_history = {
+            step.id
+            for [step] in self.env["mail.journey.trace"]
+            .sudo()
+            ._read_group([("step_id", "in", tree.ids)], ["step_id"])
+        }
+        parents = {step.id: step.parent_id.id for step in tree}
+        # a step keeps its history, and so its place, if it or a step below it ran
+        kept = set()
+        for ran_id in with_history:
+            step_id = ran_id
+            while step_id and step_id not in kept:
+                kept.add(step_id)
+                step_id = parents.get(step_id)
+        to_archive = steps.filtered(lambda step: step.id in kept)
+        to_delete = steps - to_archive
+        if to_archive:
+            # the steps below an archived step go with it (nothing runs below it),
+            # except those deleted for real
+            children = defaultdict(list)
+            for step_id, parent_id in parents.items():
+                children[parent_id].append(step_id)
+            archived, stack = set(), list(to_archive.ids)
+            while stack:
+                step_id = stack.pop()
+                if step_id not in archived and step_id not in to_delete.ids:
+                    archived.add(step_id)
+                    stack += children[step_id]
+            tree.browse(sorted(archived))._archive_removed()
+        return super(MailJourneyStep, to_delete).unlink() if to_delete else True
+
+    def _archive_removed(self):
+        """Archive the steps of ``self``, removed from their journey although
+        records went through them, and cancel the records waiting for them."""
+        self.write({"active": False})
+        reason = self.env._("Step removed")
+        # traces and approvals are the engine's bookkeeping: the user's right to
+        # remove the steps was checked by unlink()
+        waiting = (
+            self.env["mail.journey.trace"]
+            .sudo()
+            .search([("step_id", "in", self.ids), ("state", "=", "scheduled")])
+        )
+        waiting._journey_cancel_approvals(reason)
+        waiting._finish("cancelled", reason)
+        counts = {step: len(traces) for step, traces in waiting.grouped("step_id").items()}
+        for journey, steps in self.grouped("journey_id").items():
+            lines = Markup("").join(
+                Markup("<li>%s</li>")
+                % self.env._(
+                    "%(step)s: %(count)s waiting records cancelled.",
+                    step=step.name,
+                    count=counts.get(step, 0),
+                )
+                for step in steps
+            )
+            journey.message_post(
+                body=Markup("<p>%s</p><ul>%s</ul>")
+                % (
+                    self.env._(
+                        "Steps removed; they are archived so that their history stays in "
+                        "the reports:"
+                    ),
+                    lines,
+                )
+            )
 
     def _copy_tree(self, journey):
         """Copy these steps (a whole tree) into ``journey``, parents before

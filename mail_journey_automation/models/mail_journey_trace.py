@@ -63,8 +63,10 @@ class MailJourneyTrace(models.Model):
     enrollment_id = fields.Many2one(
         "mail.journey.enrollment", required=True, index=True, ondelete="cascade", readonly=True
     )
+    # a step that ran is archived, never deleted (see mail.journey.step.unlink):
+    # its traces are the history of the reports
     step_id = fields.Many2one(
-        "mail.journey.step", required=True, index=True, ondelete="cascade", readonly=True
+        "mail.journey.step", required=True, index=True, ondelete="restrict", readonly=True
     )
     parent_trace_id = fields.Many2one(
         "mail.journey.trace",

@@ -47,3 +47,5 @@ from . import test_journey_menus
 from . import test_journey_preflight
 from . import test_journey_reply_intent
 from . import test_intent
+from . import test_journey_step_edit
+from . import test_journey_playbook

@@ -57,7 +57,7 @@ class TestJourneyTemplate(JourneyCommon):
     def test_create_from_template_copies_steps_and_templates(self):
         action = self.ready_made.action_create_from_template()
         journey = self.env["mail.journey"].browse(action["res_id"])
-        self.assertEqual(journey.name, "Ready-made welcome")
+        self.assertEqual(journey.name, "Ready-made welcome (copy)")
         self.assertTrue(journey.active)
         self.assertFalse(journey.is_template)
         self.assertEqual(journey.state, "draft")
@@ -67,7 +67,8 @@ class TestJourneyTemplate(JourneyCommon):
         self.assertFalse(copied_templates & self.ready_made.step_ids.mail_template_id)
         self.assertEqual(
             sorted(copied_templates.mapped("name")),
-            sorted(self.ready_made.step_ids.mail_template_id.mapped("name")),
+            ["Company introduction (copy)", "Welcome (copy)"],
+            "a copied email template is told apart from its ready-made one",
         )
 
     def test_copy_is_independent_of_its_template(self):
@@ -114,5 +115,6 @@ class TestJourneyTemplate(JourneyCommon):
             "the copy's variants use their own templates",
         )
         self.assertEqual(
-            sorted(variants.template_id.mapped("name")), ["Company introduction", "Welcome"]
+            sorted(variants.template_id.mapped("name")),
+            ["Company introduction (copy)", "Welcome (copy)"],
         )

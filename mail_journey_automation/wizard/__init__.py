@@ -6,3 +6,4 @@ from . import mail_journey_preflight
 from . import mail_journey_preflight_line
 from . import mail_journey_test_send
 from . import mail_journey_intent_correct
+from . import mail_journey_playbook_use

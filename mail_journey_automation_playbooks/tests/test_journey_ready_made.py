@@ -121,3 +121,28 @@ class TestJourneyReadyMade(JourneyCommon):
         copy.step_ids.filtered(lambda step: step.action == "set_stage").unlink()
         self.assertEqual(source.step_ids.mail_template_id.mapped("body_html"), original)
         self.assertEqual(len(source.step_ids), 3)
+
+    def test_playbooks_of_the_brief_group_their_stage_journeys(self):
+        xmlid = "mail_journey_automation_playbooks.mail_journey_playbook_"
+        counts = {
+            name: len(self.env.ref(xmlid + name).journey_ids)
+            for name in ("paper", "electronics", "wealth")
+        }
+        self.assertEqual(counts, {"paper": 7, "electronics": 4, "wealth": 3})
+        singles = self.ready_made.filtered(lambda journey: not journey.playbook_id)
+        self.assertEqual(
+            sorted(singles.mapped("name")), ["Post-purchase feedback", "Welcome series", "Win-back"]
+        )
+        self.assertTrue(all(self.ready_made.mapped("summary")), "every card has its goal")
+
+    def test_paper_playbook_set_up_in_one_action(self):
+        paper = self.env.ref("mail_journey_automation_playbooks.mail_journey_playbook_paper")
+        wizard = self.env["mail.journey.playbook.use"].create({"playbook_id": paper.id})
+        journeys = self.env["mail.journey"].search(wizard.action_apply()["domain"])
+        self.assertEqual(len(journeys), 7)
+        self.assertEqual(len(journeys.stage_id), 7)
+        self.assertFalse(journeys & paper.journey_ids)
+        self.assertTrue(all(name.endswith(" (copy)") for name in journeys.mapped("name")))
+        self.assertFalse(
+            journeys.step_ids.mail_template_id & paper.journey_ids.step_ids.mail_template_id
+        )
