@@ -449,7 +449,10 @@ class MailJourneyStep(models.Model):
                         step=step.name,
                     )
                 )
-            if step.trigger in ENGAGEMENT_TRIGGERS and step.parent_id.action != "email":
+            if (
+                step.trigger in ENGAGEMENT_TRIGGERS
+                and step.parent_id.action not in self._get_engagement_actions(step.trigger)
+            ):
                 raise ValidationError(
                     self.env._(
                         "Step '%(step)s' waits for what the customer does with an email: "
@@ -602,6 +605,19 @@ class MailJourneyStep(models.Model):
                 self.journey_id.model, self.quotation_signal, self.quotation_signal_number
             )
         return condition
+
+    @api.model
+    def _get_engagement_actions(self, trigger):
+        """The actions whose steps the engagement branch ``trigger`` (opened,
+        not clicked, ...) may follow; a bridge adds its channel's."""
+        return {"email"}
+
+    def _accepts_event(self, event):
+        """Whether the external ``event`` (a ``mail.journey.event``) schedules
+        this "External event received" step, once its name matched; a bridge
+        adds its own filters (e.g. words the message contains)."""
+        self.ensure_one()
+        return True
 
     def _matches_url(self, url):
         """Whether a click on ``url`` counts for this step's click branch."""
