@@ -1117,12 +1117,13 @@ class MailJourney(models.Model):
         return {"lead_id": record.id, "partner_id": record.partner_id.id}
 
     @api.model
-    def _enroll_on_event(self, records, trigger, company=None, **values):
+    def _enroll_on_event(self, records, trigger, company=None, event=None, **values):
         """Enroll ``records`` in the running journeys started by ``trigger``
         whose trigger values (``stage_id``, ``crm_stage_id``, ...) match.
         Empty trigger values act as a wildcard. With ``company``, only the
         journeys of that company (a caller acting for one company, such as
-        the external events endpoint)."""
+        the external events endpoint); with ``event`` (an external event),
+        only the journeys accepting it (``_accepts_event``)."""
         if not records:
             return self.env["mail.journey.enrollment"]
         domain = Domain.AND(
@@ -1142,7 +1143,16 @@ class MailJourney(models.Model):
                 lambda journey: not journey.crm_stage_id
                 or journey.crm_stage_id.id == values["crm_stage_id"]
             )
+        if event:
+            journeys = journeys.filtered(lambda journey: journey._accepts_event(event))
         return journeys._enroll(records)
+
+    def _accepts_event(self, event):
+        """Whether the external ``event`` (a ``mail.journey.event``) enrolls
+        in this journey, once its name matched; a bridge adds its own
+        filters (e.g. words the message contains)."""
+        self.ensure_one()
+        return True
 
     def action_preflight(self):
         """List the audience as it is now: who a journey email would reach,

@@ -164,7 +164,7 @@ class MailJourneyEvent(models.Model):
         }.get(self.type, "")
 
     @api.model
-    def _receive_external(self, company, name, email=None, phone=None, **values):
+    def _receive_external(self, company, name, email=None, phone=None, lead=None, **values):
         """Record the external event ``name`` on a lead of ``company`` with
         this email (else this phone), enroll the lead in the journeys of
         ``company`` started by that event and schedule the steps of its
@@ -173,12 +173,14 @@ class MailJourneyEvent(models.Model):
         Leads without a company are matched too (after the company's own),
         but only the journeys of ``company`` act on them: a company's token
         never enrolls a lead in, or moves it forward in, another company's
-        journeys. A blank or invalid email or phone matches no lead.
+        journeys. A blank or invalid email or phone matches no lead. A
+        caller that found the lead itself (of ``company`` or without company)
+        gives it as ``lead``.
 
         :return: (event, enrollments, scheduled traces); an empty event when
           no lead matches
         """
-        lead = self._find_external_lead(company, email=email, phone=phone)
+        lead = lead or self._find_external_lead(company, email=email, phone=phone)
         if not lead:
             return (
                 self.browse(),
@@ -195,7 +197,7 @@ class MailJourneyEvent(models.Model):
             }
         )
         enrollments = self.env["mail.journey"]._enroll_on_event(
-            lead, "external", company=company, external_event=name
+            lead, "external", company=company, event=event, external_event=name
         )
         waiting = self.env["mail.journey.trace"].search(
             [
@@ -206,7 +208,11 @@ class MailJourneyEvent(models.Model):
                 ("step_id.child_ids.trigger", "=", "event"),
             ]
         )
-        return event, enrollments, waiting._schedule_children(("event",), event_name=name)
+        return (
+            event,
+            enrollments,
+            waiting._schedule_children(("event",), event_name=name, event=event),
+        )
 
     @api.model
     def _find_external_lead(self, company, email=None, phone=None):

@@ -769,6 +769,13 @@ class MailJourneyStep(models.Model):
         self.ensure_one()
         return self.trigger != "replied_intent" or intent in self.reply_intent_ids.mapped("code")
 
+    def _accepts_event(self, event):
+        """Whether the external ``event`` (a ``mail.journey.event``) schedules
+        this "External event received" step, once its name matched; a bridge
+        adds its own filters (e.g. words the message contains)."""
+        self.ensure_one()
+        return True
+
     def _matches_url(self, url):
         """Whether a click on ``url`` counts for this step's click branch."""
         self.ensure_one()

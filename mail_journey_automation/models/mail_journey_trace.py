@@ -236,11 +236,11 @@ class MailJourneyTrace(models.Model):
                 [("trace_id", "in", self.ids)]
             )._cancel_open(reason)
 
-    def _schedule_children(self, triggers, url=None, event_name=None, intent=None):
+    def _schedule_children(self, triggers, url=None, event_name=None, event=None, intent=None):
         """Schedule the child steps of ``self`` whose trigger is in ``triggers``
         (and that match the clicked ``url``, the external ``event_name`` or
-        the reply's ``intent``),
-        their wait counted from now; a step is scheduled once per parent."""
+        the reply's ``intent``, and accept the external ``event``), their
+        wait counted from now; a step is scheduled once per parent."""
         now = fields.Datetime.now()
         existing = {
             (trace.parent_trace_id.id, trace.step_id.id)
@@ -259,6 +259,7 @@ class MailJourneyTrace(models.Model):
             and (url is None or child._matches_url(url))
             and (event_name is None or child.event_name == event_name)
             and (intent is None or child._matches_intent(intent))
+            and (event is None or child._accepts_event(event))
             and (trace.id, child.id) not in existing
         ]
         children = self.create(vals_list)

@@ -2,9 +2,12 @@ from odoo.tests import TransactionCase, tagged
 
 ADDONS = (
     "mail_journey_automation",
+    "mail_journey_automation_playbooks",
+    "mail_journey_automation_sms",
     "mail_journey_automation_stock",
     "mail_journey_automation_website",
     "mail_journey_automation_website_sale",
+    "mail_journey_automation_whatsapp",
 )
 # models whose rows name a lead or an order, hence a salesperson's documents
 DOCUMENT_MODELS = {"crm.lead", "sale.order"}
