@@ -215,7 +215,25 @@ class MailJourneyWhatsappAccount(models.Model):
                 description=text,
                 whatsapp_message_id=message_id,
                 payload={"type": message.get("type"), "from": phone},
+                **self._whatsapp_read_text(text),
             )
+
+    def _whatsapp_read_text(self, text):
+        """What an inbound WhatsApp text says, read by the reply classifier,
+        as values of its event (none for a message without text)."""
+        if not text:
+            return {}
+        reading = self.env["mail.journey.intent"].classify(
+            [{"subject": "", "body": text, "headers": {}}]
+        )[0]
+        intent = self.env["mail.journey.reply.intent"]._get(reading["intent"])
+        return {
+            "reply_intent_id": intent.id,
+            "intent_confidence": reading["confidence"],
+            "intent_sentence": self.env["mail.journey.reply"]._find_sentence(
+                text, reading["intent"]
+            ),
+        }
 
     def _whatsapp_find_lead(self, phone):
         """The lead of this company (else without company) with this E.164

@@ -115,6 +115,8 @@ class TestWhatsappWebhook(WhatsappWebhookCommon):
         (event,) = self._events(name="whatsapp_message")
         self.assertEqual(event.lead_id, self.lead)
         self.assertEqual(event.whatsapp_message_id, "wamid.IN1")
+        self.assertEqual(event.reply_intent_id.code, "price", "the text is read as a reply")
+        self.assertEqual(event.intent_sentence, "What is the price of 50 mm tubes?")
         self.assertTrue(self.lead.whatsapp_last_inbound)
         self.assertEqual(journey.enrollment_ids.lead_id, self.lead)
         # Meta notifies a message again when unsure: it is recorded once
