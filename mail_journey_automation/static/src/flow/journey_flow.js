@@ -10,6 +10,7 @@ import { CARD_WIDTH, START_HEIGHT, layoutFlow } from "./flow_layout";
 const STEP_MODEL = "mail.journey.step";
 const MIN_SCALE = 0.2;
 const MAX_SCALE = 2;
+const READABLE_SCALE = 0.75; // the flow is first shown at this scale at least
 // the figures of a card, in the order shown, with their icon
 const FIGURES = [
     { name: "reached", icon: "fa-sign-in", label: _t("Reached") },
@@ -60,7 +61,7 @@ export class JourneyFlow extends Component {
         useEffect(() => {
             if (this.fitPending && this.viewport.el) {
                 this.fitPending = false;
-                this.fit();
+                this.fit(READABLE_SCALE);
             }
         });
     }
@@ -121,15 +122,12 @@ export class JourneyFlow extends Component {
         });
     }
 
-    fit() {
-        const { width, height } = this.layout;
+    /** Show the whole flow, at ``minScale`` at least (then the top of it). */
+    fit(minScale = MIN_SCALE) {
+        const { width, height, start } = this.layout;
         const rect = this.viewport.el.getBoundingClientRect();
-        const scale = Math.min(1, rect.width / width, rect.height / height);
-        Object.assign(this.state, {
-            scale: Math.max(MIN_SCALE, scale),
-            x: (rect.width - width * scale) / 2,
-            y: 0,
-        });
+        const scale = Math.max(minScale, Math.min(1, rect.width / width, rect.height / height));
+        Object.assign(this.state, { scale, x: rect.width / 2 - start.x * scale, y: 0 });
     }
 
     onWheel(ev) {
