@@ -101,6 +101,20 @@ registry.category("web_tour.tours").add("mail_journey_flow_tour", {
             trigger: `${node("Flow reminder")} .o_journey_flow_collapse`,
         },
         {
+            content: "Try to move the welcome...",
+            trigger: `${node("Flow welcome")} .o_journey_flow_move`,
+            run: "click",
+        },
+        {
+            content: "...after the offer, which comes after it",
+            trigger: card("Flow offer"),
+            run: "click",
+        },
+        {
+            content: "The cycle is refused in a notification",
+            trigger: ".o_notification:contains('The step cannot move there'):contains('cycle')",
+        },
+        {
             content: "Fold the steps after the welcome",
             trigger: `${node("Flow welcome")} .o_journey_flow_collapse`,
             run: "click",
