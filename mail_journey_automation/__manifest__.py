@@ -50,6 +50,7 @@
         "demo/mail_journey_segment_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": ["mail_journey_automation/static/src/flow/**/*"],
         "web.assets_tests": ["mail_journey_automation/static/tests/tours/**/*"],
     },
     "post_init_hook": "_post_init_hook",

@@ -24,7 +24,7 @@ import websocket
 PAGES = {
     "journey_form.png": (
         "/odoo/action-mail_journey_automation.action_mail_journey/{journey_id}",
-        ".o_form_view .o_field_widget[name=step_ids] .o_data_row",
+        ".o_form_view .o_journey_flow_card",
     ),
     "lead_timeline.png": (
         "/odoo/action-crm.crm_lead_all_leads/{lead_id}",

@@ -40,6 +40,25 @@ ACCOUNT_POLICIES = [
     ("pause", "Pause"),
     ("stop", "Stop"),
 ]
+# flow view: the icon of each step action, the kind of each branching trigger
+FLOW_ICONS = {
+    "email": "fa-envelope",
+    "activity": "fa-phone",
+    "server_action": "fa-cogs",
+    "set_stage": "fa-flag",
+    "exit": "fa-sign-out",
+}
+FLOW_BRANCHES = {
+    "opened": "positive",
+    "clicked": "positive",
+    "replied": "positive",
+    "replied_intent": "positive",
+    "bounced": "negative",
+    "not_opened": "negative",
+    "not_clicked": "negative",
+    "not_replied": "negative",
+    "event": "event",
+}
 
 
 class MailJourney(models.Model):
@@ -922,6 +941,93 @@ class MailJourney(models.Model):
             "target": "new",
             "context": {"default_journey_id": self.id},
         }
+
+    # ------------------------------------------------------------
+    # FLOW VIEW
+    # ------------------------------------------------------------
+
+    def get_flow_data(self):
+        """The steps of the journey as cards for the flow view (one RPC, a
+        number of queries independent of the number of steps).
+
+        :return: {"state": ..., "steps": [card, ...]}, each card a dict:
+            id, parent_id, name, sequence, action, action_label, icon,
+            detail (the email subject as typed, the activity summary or the
+            target of the action), when (the full sentence), wait (the short
+            label of the connector), branch (positive, negative, event or
+            False), error_count, approval_count (waiting for a salesperson)
+            and figures ({name: number}, only once the journey has run).
+        """
+        self.ensure_one()
+        steps = self.step_ids
+        actions = dict(steps._fields["action"]._description_selection(self.env))
+        figures = self._get_flow_figures(steps) if self.state != "draft" else {}
+        approvals = dict(
+            self.env["mail.journey.approval"]._read_group(
+                [("step_id", "in", steps.ids), ("state", "in", ("pending", "escalated"))],
+                ["step_id"],
+                ["__count"],
+            )
+        )
+        cards = []
+        for step in steps:
+            cards.append(
+                {
+                    "id": step.id,
+                    "parent_id": step.parent_id.id,
+                    "name": step.name,
+                    "sequence": step.sequence,
+                    "action": step.action,
+                    "action_label": actions[step.action],
+                    "icon": FLOW_ICONS.get(step.action, "fa-cog"),
+                    "detail": {
+                        "email": step.mail_template_id.subject,
+                        "activity": step.activity_summary or step.activity_type_id.name,
+                        "server_action": step.server_action_id.name,
+                        "set_stage": step.stage_id.name,
+                    }.get(step.action)
+                    or "",
+                    "when": step._get_when_label(),
+                    "wait": step._get_wait_label(),
+                    "branch": FLOW_BRANCHES.get(step.trigger, False),
+                    "error_count": step.error_count,
+                    "approval_count": approvals.get(step, 0),
+                    "figures": figures.get(step, {}),
+                }
+            )
+        return {"state": self.state, "steps": cards}
+
+    def _get_flow_figures(self, steps):
+        """{step: {figure: number}} of ``steps``: how many reached the step,
+        wait in it, went through it, and (emails) opened, clicked, replied;
+        and how many of those who reached it converted."""
+        self.env.flush_all()  # the report is a view over traces, leads and orders
+        converted = dict(
+            self.env["mail.journey.report"]._read_group(
+                [
+                    ("step_id", "in", steps.ids),
+                    ("state", "!=", "cancelled"),
+                    ("is_converted", "=", True),
+                ],
+                ["step_id"],
+                ["enrollment_id:count_distinct"],
+            )
+        )
+        result = {}
+        for step in steps:
+            result[step] = {
+                "reached": step.reached_count,
+                "waiting": step.scheduled_count,
+                "done": step.done_count,
+            }
+            if step.action == "email":
+                result[step].update(
+                    opened=step.opened_count,
+                    clicked=step.clicked_count,
+                    replied=step.replied_count,
+                )
+            result[step]["converted"] = converted.get(step, 0)
+        return result
 
     # ------------------------------------------------------------
     # DOMAINS

@@ -370,26 +370,11 @@ class MailJourneyStep(models.Model):
     def _get_when_label(self):
         """When the step runs, as one translatable sentence."""
         self.ensure_one()
-        units = dict(self._fields["interval_unit"]._description_selection(self.env))
-        delay = self.env._(
-            "%(number)s %(unit)s",
-            number=self.interval_number,
-            unit=units[self.interval_unit].lower(),
-        )
-        events = {
-            "opened": self.env._("opened"),
-            "not_opened": self.env._("opened"),
-            "clicked": self.env._("clicked"),
-            "not_clicked": self.env._("clicked"),
-            "replied": self.env._("replied to"),
-            "replied_intent": self.env._(
-                "replied to with '%(intents)s'",
-                intents=", ".join(self.reply_intent_ids.mapped("name")),
-            ),
-            "not_replied": self.env._("replied to"),
-            "bounced": self.env._("bounced"),
+        values = {
+            "delay": self._get_delay_label(),
+            "parent": self.parent_id.name,
+            "event": self.event_name,
         }
-        values = {"delay": delay, "parent": self.parent_id.name, "event": self.event_name}
         waits = bool(self.interval_number)
         if self.trigger == "start" or not self.parent_id:
             return (
@@ -411,7 +396,7 @@ class MailJourneyStep(models.Model):
                 if waits
                 else self.env._("When '%(event)s' is reported following '%(parent)s'", **values)
             )
-        values["event"] = events[self.trigger]
+        values["event"] = self._get_engagement_label()
         if self.trigger in NEGATIVE_TRIGGERS:
             return self.env._("If '%(parent)s' is not %(event)s within %(delay)s", **values)
         return (
@@ -419,6 +404,59 @@ class MailJourneyStep(models.Model):
             if waits
             else self.env._("As soon as '%(parent)s' is %(event)s", **values)
         )
+
+    def _get_wait_label(self):
+        """The wait before the step, short, for the connector of the flow
+        view (the previous step is the card above)."""
+        self.ensure_one()
+        delay = self._get_delay_label()
+        waits = bool(self.interval_number)
+        if self.trigger == "start" or not self.parent_id:
+            return self.env._("%(delay)s after the start", delay=delay) if waits else ""
+        if self.trigger == "parent":
+            return delay if waits else ""
+        if self.trigger == "event":
+            return (
+                self.env._("%(delay)s after '%(event)s'", delay=delay, event=self.event_name)
+                if waits
+                else self.env._("When '%(event)s' is reported", event=self.event_name)
+            )
+        event = self._get_engagement_label()
+        if self.trigger in NEGATIVE_TRIGGERS:
+            return self.env._("If not %(event)s within %(delay)s", event=event, delay=delay)
+        return (
+            self.env._("%(delay)s after %(event)s", delay=delay, event=event)
+            if waits
+            else self.env._("As soon as %(event)s", event=event)
+        )
+
+    def _get_delay_label(self):
+        """The wait of the step in words: "2 days"."""
+        self.ensure_one()
+        units = dict(self._fields["interval_unit"]._description_selection(self.env))
+        return self.env._(
+            "%(number)s %(unit)s",
+            number=self.interval_number,
+            unit=units[self.interval_unit].lower(),
+        )
+
+    def _get_engagement_label(self):
+        """What an engagement branch waits for the customer to do (or not)
+        with the previous email: "opened"."""
+        self.ensure_one()
+        return {
+            "opened": self.env._("opened"),
+            "not_opened": self.env._("opened"),
+            "clicked": self.env._("clicked"),
+            "not_clicked": self.env._("clicked"),
+            "replied": self.env._("replied to"),
+            "replied_intent": self.env._(
+                "replied to with '%(intents)s'",
+                intents=", ".join(self.reply_intent_ids.mapped("name")),
+            ),
+            "not_replied": self.env._("replied to"),
+            "bounced": self.env._("bounced"),
+        }[self.trigger]
 
     def _get_action_label(self):
         self.ensure_one()

@@ -17,6 +17,7 @@ from . import test_journey_stage_log
 from . import test_journey_lifecycle
 from . import test_journey_after_sales
 from . import test_journey_funnel
+from . import test_journey_flow
 from . import test_journey_impact
 from . import test_journey_ui
 from . import test_journey_lead_form

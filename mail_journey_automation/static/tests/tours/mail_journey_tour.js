@@ -30,6 +30,11 @@ registry.category("web_tour.tours").add("mail_journey_create", {
         },
         ...stepUtils.saveForm(),
         {
+            content: "The steps can also be edited as a list",
+            trigger: ".o_form_view .o_notebook a:contains('Steps (list)')",
+            run: "click",
+        },
+        {
             content: "Add the first step",
             trigger: ".o_field_widget[name=step_ids] .o_field_x2many_list_row_add a",
             run: "click",
