@@ -3,7 +3,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from .common import NOW, JourneyCommon
 
 # queries of get_flow_data on a running journey, whatever its number of steps
-FLOW_QUERIES = 9
+FLOW_QUERIES = 10
 
 
 @tagged("post_install", "-at_install", "mail_journey")
