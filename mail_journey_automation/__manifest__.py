@@ -44,6 +44,7 @@
         "views/mail_journey_menus.xml",
     ],
     "demo": [
+        "demo/crm_tag_demo.xml",
         "demo/mail_template_demo.xml",
         "demo/mail_journey_demo.xml",
         "demo/crm_lead_demo.xml",
