@@ -216,15 +216,11 @@ def setup_core_welcome(env, start, tags):
     return journey
 
 
-def setup_playbook(env, tag, xmlids):
-    """Copy ready-made journeys the way "Create from Template" does, restrict
-    the copies to ``tag`` and start them."""
-    templates = (
-        env["mail.journey"]
-        .browse([env.ref(f"mail_journey_automation_playbooks.{xmlid}").id for xmlid in xmlids])
-        .with_context(active_test=False)
-    )
-    action = templates.action_create_from_template()
+def setup_playbook(env, tag, playbook_xmlid):
+    """Set up a playbook's whole set of stage journeys the way "Use Playbook"
+    does, restrict the copies to ``tag`` and start them."""
+    playbook = env.ref(f"mail_journey_automation_playbooks.{playbook_xmlid}")
+    action = env["mail.journey.playbook.use"].create({"playbook_id": playbook.id}).action_apply()
     journeys = env["mail.journey"].browse(action.get("res_id") or action["domain"][0][2])
     for journey in journeys:
         journey.domain = tag_domain(journey, tag)
@@ -233,44 +229,15 @@ def setup_playbook(env, tag, xmlids):
 
 
 def setup_paper_playbook(env, tags):
-    return setup_playbook(
-        env,
-        tags["paper"],
-        [
-            "mail_journey_template_paper_first_contact",
-            "mail_journey_template_paper_need_exploration",
-            "mail_journey_template_paper_need_deepening",
-            "mail_journey_template_paper_quotation",
-            "mail_journey_template_paper_order_confirmation",
-            "mail_journey_template_paper_delivery",
-            "mail_journey_template_paper_holiday",
-        ],
-    )
+    return setup_playbook(env, tags["paper"], "mail_journey_playbook_paper")
 
 
 def setup_electronics_playbook(env, tags):
-    return setup_playbook(
-        env,
-        tags["electronics"],
-        [
-            "mail_journey_template_electronics_first_contact",
-            "mail_journey_template_electronics_quotation",
-            "mail_journey_template_electronics_production",
-            "mail_journey_template_electronics_tracking",
-        ],
-    )
+    return setup_playbook(env, tags["electronics"], "mail_journey_playbook_electronics")
 
 
 def setup_wealth_playbook(env, tags):
-    return setup_playbook(
-        env,
-        tags["wealth"],
-        [
-            "mail_journey_template_wealth_first_contact",
-            "mail_journey_template_wealth_matching",
-            "mail_journey_template_wealth_purchase",
-        ],
-    )
+    return setup_playbook(env, tags["wealth"], "mail_journey_playbook_wealth")
 
 
 def setup_tags(env):
@@ -875,19 +842,21 @@ def summary(env, stats, seconds):
     demo_user = env.ref("base.user_demo")
     today = fields.Date.today()
     checks = {
-        "Email Performance rows (mail.journey.report)": env["mail.journey.report"].search_count([]),
-        "Stage Funnel rows (mail.journey.stage.report)": env[
-            "mail.journey.stage.report"
-        ].search_count([]),
-        "Leads per Stage weeks (mail.journey.stage.snapshot)": len(
-            env["mail.journey.stage.snapshot"]._read_group([], ["date:week"])
+        "Journey Performance rows (mail.journey.report)": env["mail.journey.report"].search_count(
+            []
         ),
-        "Journey Impact rows (mail.journey.impact.report)": env[
+        "Stage Funnel stays (mail.journey.stage.report)": env[
+            "mail.journey.stage.report"
+        ].search_count([("row_type", "=", "stay")]),
+        "Leads per Stage weeks (mail.journey.stage.report)": len(
+            env["mail.journey.stage.report"]._read_group([("row_type", "=", "week")], ["date:week"])
+        ),
+        "Impact rows, before/after (mail.journey.impact.report)": env[
             "mail.journey.impact.report"
-        ].search_count([]),
-        "Lift rows, hold-out (mail.journey.lift.report)": env[
-            "mail.journey.lift.report"
-        ].search_count([("lift_group", "=", "holdout")]),
+        ].search_count([("comparison", "=", "impact")]),
+        "Lift rows, hold-out (mail.journey.impact.report)": env[
+            "mail.journey.impact.report"
+        ].search_count([("cohort", "=", "holdout")]),
         "Leads with an engagement score": env["crm.lead"].search_count(
             [("journey_engagement_score", ">", 0)]
         ),
