@@ -20,16 +20,18 @@ from pathlib import Path
 
 import websocket
 
-# file name -> (path after the base URL, CSS selector that says the view is ready)
+# file name -> (path after the base URL, CSS selector that says the view is
+# ready, and optionally a button to click first, then what it opens)
 PAGES = {
     "journey_form.png": (
         "/odoo/action-mail_journey_automation.action_mail_journey/{journey_id}",
         ".o_form_view .o_journey_flow_card",
     ),
-    "lead_timeline.png": (
+    "lead_form.png": (
         "/odoo/action-crm.crm_lead_all_leads/{lead_id}",
         ".o_form_view .o-mail-Message",
     ),
+    "pipeline.png": ("/odoo/action-crm.crm_lead_action_pipeline", ".o_kanban_record"),
     "report_pivot.png": (
         "/odoo/action-mail_journey_automation.action_mail_journey_report",
         ".o_pivot table",
@@ -38,7 +40,22 @@ PAGES = {
         "/odoo/action-mail_journey_automation.action_mail_journey_stage_report",
         ".o_graph_renderer canvas",
     ),
+    "impact_lift.png": (
+        "/odoo/action-mail_journey_automation.action_mail_journey_impact_report",
+        ".o_pivot table",
+    ),
+    "ready_made.png": (
+        "/odoo/action-mail_journey_automation.action_mail_journey_playbook",
+        ".o_kanban_record",
+    ),
+    "preflight.png": (
+        "/odoo/action-mail_journey_automation.action_mail_journey/{journey_id}",
+        ".o_form_view button[name=action_preflight]",
+        ("button[name=action_preflight]", ".o_list_view .o_data_row"),
+    ),
 }
+# the same pages in Chinese (the admin's language switched to zh_CN)
+PAGES_ZH = {"journey_form_zh_CN.png": PAGES["journey_form.png"]}
 
 
 def rpc(url, path, params, cookie=None):
@@ -147,17 +164,62 @@ def main():
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    shoot(args.url, session, PAGES, ids, out)
+    # the flow in Chinese: the language installed, the admin's set to it
+    langs, __ = rpc(
+        args.url,
+        "/web/dataset/call_kw",
+        {
+            "model": "res.lang",
+            "method": "search",
+            "args": [[["code", "=", "zh_CN"], ["active", "in", [True, False]]]],
+            "kwargs": {},
+        },
+        cookie=session,
+    )
+    call(args.url, session, "base.language.install", "create", [{"lang_ids": [[6, 0, langs]]}])
+    wizard = call(
+        args.url, session, "base.language.install", "search", [[]], {"limit": 1, "order": "id desc"}
+    )
+    call(args.url, session, "base.language.install", "lang_install", [wizard])
+    uid = call(args.url, session, "res.users", "search", [[["login", "=", args.login]]])
+    call(args.url, session, "res.users", "write", [uid, {"lang": "zh_CN"}])
+    try:
+        shoot(args.url, session, PAGES_ZH, ids, out)
+    finally:
+        call(args.url, session, "res.users", "write", [uid, {"lang": "en_US"}])
+
+
+def call(url, session, model, method, args, kwargs=None):
+    result, __ = rpc(
+        url,
+        "/web/dataset/call_kw",
+        {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
+        cookie=session,
+    )
+    return result
+
+
+def shoot(url, session, pages, ids, out):
+    """Open each page of ``pages`` in a fresh headless Chromium and save it."""
     chrome = Chrome()
     try:
         chrome.send(
             "Network.setCookie",
             name=session.split("=")[0],
             value=session.split("=", 1)[1],
-            url=args.url,
+            url=url,
         )
-        for name, (path, ready) in PAGES.items():
-            chrome.send("Page.navigate", url=args.url + path.format(**ids))
+        for name, (path, ready, *click) in pages.items():
+            chrome.send("Page.navigate", url=url + path.format(**ids))
             chrome.wait_for(ready)
+            if click:
+                button, opened = click[0]
+                chrome.send(
+                    "Runtime.evaluate",
+                    expression=f"document.querySelector({json.dumps(button)}).click()",
+                )
+                chrome.wait_for(opened)
             time.sleep(1.5)  # let animations and lazy widgets settle
             data = chrome.send("Page.captureScreenshot", format="png")["data"]
             (out / name).write_bytes(base64.b64decode(data))
