@@ -23,6 +23,18 @@ class MailJourneyController(http.Controller):
         trace = request.env["mail.journey.trace"].sudo().browse(trace_id)
         return trace if trace._check_token(token, purpose, *extra) else trace.browse()
 
+    def _get_link(self, code):
+        """The link tracker of the short ``code``, else 404."""
+        if not LINK_CODE.fullmatch(code):
+            raise NotFound()
+        # the public user cannot read link trackers; only the code's target is used
+        tracker_code = (
+            request.env["link.tracker.code"].sudo().search([("code", "=", code)], limit=1)
+        )
+        if not tracker_code:
+            raise NotFound()
+        return tracker_code.link_id
+
     def _client(self):
         httprequest = request.httprequest
         return httprequest.headers.get("User-Agent", ""), httprequest.remote_addr
@@ -53,15 +65,7 @@ class MailJourneyController(http.Controller):
         csrf=False,
     )
     def track_click(self, trace_id, code, token, **kwargs):
-        if not LINK_CODE.fullmatch(code):
-            raise NotFound()
-        # the public user cannot read link trackers; only the code's target is used
-        tracker_code = (
-            request.env["link.tracker.code"].sudo().search([("code", "=", code)], limit=1)
-        )
-        if not tracker_code:
-            raise NotFound()
-        link = tracker_code.link_id
+        link = self._get_link(code)
         if trace := self._get_trace(trace_id, token, "click", code):
             trace._register_click(link, *self._client())
         # only ever to the tracker's own target, never to a URL of the request

@@ -1,12 +1,13 @@
-from werkzeug.exceptions import NotFound
-
 from odoo import http
 from odoo.http import request
 
-from odoo.addons.mail_journey_automation.controllers.main import LINK_CODE, MAX_TOKEN_LENGTH
+from odoo.addons.mail_journey_automation.controllers.main import (
+    MAX_TOKEN_LENGTH,
+    MailJourneyController,
+)
 
 
-class MailJourneySmsController(http.Controller):
+class MailJourneySmsController(MailJourneyController):
     """The links of journey SMS: link_tracker's short link of the URL,
     followed by the trace and its signature (short, as an SMS must be). A
     valid signature records the click on the trace (and in link_tracker's
@@ -20,20 +21,11 @@ class MailJourneySmsController(http.Controller):
         csrf=False,
     )
     def sms_short_link_redirect(self, code, trace_id, token, **kwargs):
-        if not LINK_CODE.fullmatch(code):
-            raise NotFound()
-        # the public user cannot read link trackers; only the code's target is used
-        tracker_code = (
-            request.env["link.tracker.code"].sudo().search([("code", "=", code)], limit=1)
-        )
-        if not tracker_code:
-            raise NotFound()
-        link = tracker_code.link_id
+        link = self._get_link(code)
         # the public user cannot read traces: acts as superuser once the token is checked
         trace = request.env["mail.journey.trace"].sudo().browse(trace_id)
         if len(token) <= MAX_TOKEN_LENGTH and trace._check_sms_click_token(code, token):
-            httprequest = request.httprequest
-            user_agent, ip = httprequest.headers.get("User-Agent", ""), httprequest.remote_addr
+            user_agent, ip = self._client()
             if trace._register_click(link, user_agent, ip):
                 request.env["link.tracker.click"].sudo().add_click(
                     code, ip=ip, country_code=request.geoip.country_code
