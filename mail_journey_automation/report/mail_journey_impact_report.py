@@ -3,6 +3,19 @@ from odoo.tools import SQL
 
 from ..tools.statistics import mean_lift, proportion_lift
 
+# what a customer (a period) or an entrant (an enrollment) bought, from the
+# sale_order rows the caller selects: quotations, confirmed orders, their
+# amount in the company's currency and the first order's date
+SALES_MEASURES = SQL(
+    """COUNT(*) AS quotations,
+       COUNT(*) FILTER (WHERE sale_order.state = 'sale') AS order_count,
+       SUM(sale_order.amount_untaxed
+           / CASE COALESCE(sale_order.currency_rate, 0)
+                 WHEN 0 THEN 1.0 ELSE sale_order.currency_rate END)
+           FILTER (WHERE sale_order.state = 'sale') AS amount,
+       MIN(sale_order.date_order) FILTER (WHERE sale_order.state = 'sale') AS first_order"""
+)
+
 
 class MailJourneyImpactReport(models.Model):
     """Journey impact and lift, side by side: what customers ordered, in two
@@ -187,14 +200,7 @@ class MailJourneyImpactReport(models.Model):
                   JOIN res_partner partner ON partner.id = period.partner_id
              LEFT JOIN customer ON customer.partner_id = period.partner_id
             CROSS JOIN LATERAL (
-                    SELECT COUNT(*) AS quotations,
-                           COUNT(*) FILTER (WHERE sale_order.state = 'sale') AS order_count,
-                           SUM(sale_order.amount_untaxed
-                               / CASE COALESCE(sale_order.currency_rate, 0)
-                                     WHEN 0 THEN 1.0 ELSE sale_order.currency_rate END)
-                               FILTER (WHERE sale_order.state = 'sale') AS amount,
-                           MIN(sale_order.date_order)
-                               FILTER (WHERE sale_order.state = 'sale') AS first_order
+                    SELECT %(sales_measures)s
                       FROM sale_order
                       JOIN res_partner buyer ON buyer.id = sale_order.partner_id
                      WHERE buyer.commercial_partner_id = period.partner_id
@@ -215,14 +221,7 @@ class MailJourneyImpactReport(models.Model):
                   FROM mail_journey_enrollment enrollment
              LEFT JOIN res_partner customer ON customer.id = enrollment.partner_id
             CROSS JOIN LATERAL (
-                    SELECT COUNT(*) AS quotations,
-                           COUNT(*) FILTER (WHERE sale_order.state = 'sale') AS order_count,
-                           SUM(sale_order.amount_untaxed
-                               / CASE COALESCE(sale_order.currency_rate, 0)
-                                     WHEN 0 THEN 1.0 ELSE sale_order.currency_rate END)
-                               FILTER (WHERE sale_order.state = 'sale') AS amount,
-                           MIN(sale_order.date_order)
-                               FILTER (WHERE sale_order.state = 'sale') AS first_order
+                    SELECT %(sales_measures)s
                       FROM sale_order
                       JOIN res_partner buyer ON buyer.id = sale_order.partner_id
                      WHERE (sale_order.id = enrollment.order_id
@@ -257,7 +256,8 @@ class MailJourneyImpactReport(models.Model):
               FROM comparison
          LEFT JOIN res_partner partner ON partner.id = comparison.partner_id
          LEFT JOIN res_company company ON company.id = comparison.company_id
-            """
+            """,
+            sales_measures=SALES_MEASURES,
         )
 
     @api.model

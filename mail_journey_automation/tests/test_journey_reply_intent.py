@@ -46,6 +46,27 @@ class TestJourneyReplyIntent(JourneyCommon):
                 target_model="crm.lead",
             )
 
+    def _price_branch_journey(self, *other_steps):
+        """A running journey: an email, then "Send the price list" when a
+        reply asks for a price (and ``other_steps``)."""
+        price = self.env.ref("mail_journey_automation.reply_intent_price")
+        journey = self._create_journey(
+            [
+                self._email_step(),
+                self._email_step(
+                    self.template_intro,
+                    name="Send the price list",
+                    parent=0,
+                    trigger="replied_intent",
+                    reply_intent_ids=[price.id],
+                ),
+                *other_steps,
+            ],
+            reply_quotation_stage_id=False,
+        )
+        journey.action_start()
+        return journey
+
     def _reply_events(self, trace):
         return trace.event_ids.filtered(lambda event: event.type in ("reply", "auto_reply"))
 
@@ -186,24 +207,9 @@ class TestJourneyReplyIntent(JourneyCommon):
         self.assertIn("li.wei@customer0.example.com", str(activity.note))
 
     def test_branch_waits_for_its_intents(self):
-        price = self.env.ref("mail_journey_automation.reply_intent_price")
-        journey = self._create_journey(
-            [
-                self._email_step(),
-                self._email_step(
-                    self.template_intro,
-                    name="Send the price list",
-                    parent=0,
-                    trigger="replied_intent",
-                    reply_intent_ids=[price.id],
-                ),
-                self._email_step(
-                    self.template_intro, name="Any reply", parent=0, trigger="replied"
-                ),
-            ],
-            reply_quotation_stage_id=False,
+        journey = self._price_branch_journey(
+            self._email_step(self.template_intro, name="Any reply", parent=0, trigger="replied")
         )
-        journey.action_start()
         trace = self._send_first_email(journey)
         self._reply(trace, "Do you also make tubes with a metal lid? What colours are there?")
         self.assertEqual(trace.reply_intent_id.code, "question")
@@ -216,20 +222,7 @@ class TestJourneyReplyIntent(JourneyCommon):
 
     def test_salesperson_corrects_the_intent_and_the_branch_runs(self):
         price = self.env.ref("mail_journey_automation.reply_intent_price")
-        journey = self._create_journey(
-            [
-                self._email_step(),
-                self._email_step(
-                    self.template_intro,
-                    name="Send the price list",
-                    parent=0,
-                    trigger="replied_intent",
-                    reply_intent_ids=[price.id],
-                ),
-            ],
-            reply_quotation_stage_id=False,
-        )
-        journey.action_start()
+        journey = self._price_branch_journey()
         trace = self._send_first_email(journey)
         self._reply(trace, "Do you also make tubes with a metal lid? What colours are there?")
         event = self._reply_events(trace)
