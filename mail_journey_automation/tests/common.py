@@ -8,7 +8,8 @@ NOW = datetime(2026, 3, 2, 9, 0, 0)  # a Monday
 BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36"
 PERSON_IP = "203.0.113.7"
 
-MAIL_REPLY = """Return-Path: <{email_from}>
+# a reply saying {body} (format_and_process(MAIL_REPLY_SAYING, ..., body=...))
+MAIL_REPLY_SAYING = """Return-Path: <{email_from}>
 From: {email_from}
 To: {to}
 Subject: {subject}
@@ -18,8 +19,11 @@ MIME-Version: 1.0
 Content-Type: text/plain; charset="utf-8"
 {extra}
 
-Thanks for the introduction. Could you send a quotation for 5,000 tubes?
+{body}
 """
+MAIL_REPLY = MAIL_REPLY_SAYING.replace(
+    "{body}", "Thanks for the introduction. Could you send a quotation for 5,000 tubes?"
+)
 
 MAIL_BOUNCE = """Return-Path: <>
 From: MAILER-DAEMON@mx.customer.example.com (Mail Delivery System)

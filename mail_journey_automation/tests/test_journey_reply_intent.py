@@ -3,20 +3,7 @@ from datetime import datetime
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
 
-from .common import JourneyCommon
-
-REPLY = """Return-Path: <{email_from}>
-From: {email_from}
-To: {to}
-Subject: {subject}
-Message-ID: {msg_id}
-Date: Mon, 02 Mar 2026 10:00:00 +0000
-MIME-Version: 1.0
-Content-Type: text/plain; charset="utf-8"
-{extra}
-
-{body}
-"""
+from .common import MAIL_REPLY_SAYING, JourneyCommon
 
 REQUIREMENTS = (
     "Hello, we need 5,000 kraft paper tubes, 60 mm diameter and 300 mm long, "
@@ -37,7 +24,7 @@ class TestJourneyReplyIntent(JourneyCommon):
     def _reply(self, trace, body, subject="Re: Welcome", extra=""):
         with self.mock_datetime_and_now(datetime(2026, 3, 2, 10, 0)), self.mock_mail_gateway():
             self.format_and_process(
-                REPLY,
+                MAIL_REPLY_SAYING,
                 self.lead.email_from,
                 f"{self.alias_catchall}@{self.alias_domain}",
                 subject=subject,
