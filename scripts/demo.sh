@@ -16,7 +16,13 @@ HTTP_PORT="${HTTP_PORT:-8069}"
 SMTP_PORT="${SMTP_PORT:-2525}"
 MAIL_DIR="$VAR/mail"
 SINK_PID=
-stop_sink() { [ -z "$SINK_PID" ] || { kill "$SINK_PID" 2>/dev/null; wait "$SINK_PID" 2>/dev/null; SINK_PID=; }; }
+# the sink dies of the TERM it is sent: its status (143) is not a failure
+stop_sink() {
+    [ -z "$SINK_PID" ] && return 0
+    kill "$SINK_PID" 2>/dev/null || true
+    wait "$SINK_PID" 2>/dev/null || true
+    SINK_PID=
+}
 # start_sink FOLDER: the SMTP sink on $SMTP_PORT, writing to FOLDER
 start_sink() {
     mkdir -p "$1"
