@@ -20,16 +20,27 @@ from pathlib import Path
 
 import websocket
 
+# the flow of a journey, in full screen, fitted to it
+FLOW_FULL_SCREEN = (
+    (".o_journey_flow_fullscreen_toggle", ".o_journey_flow_fullscreen .o_journey_flow_card"),
+    (".o_journey_flow_toolbar button[title='Fit to the screen']", ".o_journey_flow_card"),
+)
 # file name -> (path after the base URL, CSS selector that says the view is
-# ready, and optionally a button to click first, then what it opens)
+# ready, and optionally buttons to click first, each with what it opens)
 PAGES = {
     "journey_form.png": (
         "/odoo/action-mail_journey_automation.action_mail_journey/{journey_id}",
         ".o_form_view .o_journey_flow_card",
     ),
+    "journey_flow.png": (
+        "/odoo/action-mail_journey_automation.action_mail_journey/{journey_id}",
+        ".o_form_view .o_journey_flow_card",
+        *FLOW_FULL_SCREEN,
+    ),
     "lead_form.png": (
         "/odoo/action-crm.crm_lead_all_leads/{lead_id}",
         ".o_form_view .o-mail-Message",
+        (".o_notebook a[name=journeys]", ".o_field_widget[name=journey_human_event_ids]"),
     ),
     "pipeline.png": ("/odoo/action-crm.crm_lead_action_pipeline", ".o_kanban_record"),
     "report_pivot.png": (
@@ -55,7 +66,7 @@ PAGES = {
     ),
 }
 # the same pages in Chinese (the admin's language switched to zh_CN)
-PAGES_ZH = {"journey_form_zh_CN.png": PAGES["journey_form.png"]}
+PAGES_ZH = {"journey_flow_zh_CN.png": PAGES["journey_flow.png"]}
 
 
 def rpc(url, path, params, cookie=None):
@@ -144,23 +155,19 @@ def main():
         {"db": args.db, "login": args.login, "password": args.password},
     )
     session = set_cookie.split(";")[0]
-    ids = {}
-    for key, model, domain in (
-        ("journey_id", "mail.journey", [["step_ids", "!=", False]]),
-        ("lead_id", "crm.lead", [["journey_event_ids", "!=", False]]),
-    ):
-        found, __ = rpc(
-            args.url,
-            "/web/dataset/call_kw",
-            {
-                "model": model,
-                "method": "search",
-                "args": [domain],
-                "kwargs": {"limit": 1, "order": "id"},
-            },
-            cookie=session,
+    # the first journey with steps; the most engaged lead, for its timeline
+    ids = {
+        key: call(args.url, session, model, "search", [domain], {"limit": 1, "order": order})[0]
+        for key, model, domain, order in (
+            ("journey_id", "mail.journey", [["step_ids", "!=", False]], "id"),
+            (
+                "lead_id",
+                "crm.lead",
+                [["journey_event_ids", "!=", False]],
+                "journey_engagement_score desc, id",
+            ),
         )
-        ids[key] = found[0]
+    }
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -210,11 +217,10 @@ def shoot(url, session, pages, ids, out):
             value=session.split("=", 1)[1],
             url=url,
         )
-        for name, (path, ready, *click) in pages.items():
+        for name, (path, ready, *clicks) in pages.items():
             chrome.send("Page.navigate", url=url + path.format(**ids))
             chrome.wait_for(ready)
-            if click:
-                button, opened = click[0]
+            for button, opened in clicks:
                 chrome.send(
                     "Runtime.evaluate",
                     expression=f"document.querySelector({json.dumps(button)}).click()",
