@@ -46,6 +46,18 @@ function fillStep(name, { wait } = {}) {
 registry.category("web_tour.tours").add("mail_journey_flow_tour", {
     steps: () => [
         {
+            content: "The Journeys app has five top menus",
+            trigger:
+                ".o_menu_sections [data-menu-xmlid='mail_journey_automation.menu_mail_journey_config']",
+            run() {
+                const menus = [...document.querySelectorAll(".o_menu_sections [data-menu-xmlid]")];
+                const names = menus.map((menu) => menu.textContent.trim()).join(", ");
+                if (names !== "Journeys, Ready-made Journeys, Activity, Reporting, Configuration") {
+                    throw new Error(`The Journeys app's top menus are: ${names}`);
+                }
+            },
+        },
+        {
             content: "Create a journey",
             trigger: ".o-kanban-button-new",
             run: "click",
