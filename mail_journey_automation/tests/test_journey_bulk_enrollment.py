@@ -129,3 +129,27 @@ class TestJourneyBulkEnrollment(JourneyCommon):
         queries_to_enroll(1)  # the caches of the first enrollment (parameters, crons)
         # the ORM's create inserted by 100 and updated the computed fields after
         self.assertEqual(queries_to_enroll(5), queries_to_enroll(250))
+
+    def test_the_lock_takes_due_traces_of_running_journeys_in_order(self):
+        """The due-trace lock takes the due traces of running journeys and
+        running enrollments, earliest first, up to its limit."""
+        journey, paused_journey = self._journey(), self._journey()
+        with self.mock_datetime_and_now(NOW):
+            enrollments = journey._enroll(self.leads)
+            paused_journey._enroll(self.leads)
+        paused_journey.action_pause()
+        enrollments.filtered(lambda enrollment: enrollment.lead_id == self.leads[2])._pause()
+        engine = self.env["mail.journey.engine"]
+        with self.mock_datetime_and_now(NOW + timedelta(minutes=90)):
+            self.assertEqual(
+                [trace.step_id.name for trace in engine._lock_due(10)],
+                ["Call", "Call"],
+                "due ones only",
+            )
+        with self.mock_datetime_and_now(NOW + timedelta(hours=3)):
+            locked = engine._lock_due(10)
+            self.assertEqual(
+                [trace.step_id.name for trace in locked], ["Call", "Call", "Email", "Email"]
+            )
+            self.assertEqual(set(locked.enrollment_id.mapped("lead_id")), set(self.leads[:2]))
+            self.assertEqual(engine._lock_due(3), locked[:3])
