@@ -15,8 +15,10 @@ bench/results/throughput.png.
 import argparse
 import json
 import math
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -64,7 +66,7 @@ def watch_progress(db, label, first_mail_id, size, done):
         conn.close()
 
 
-def run_worker(args, step, size, tag=None):
+def run_worker(args, step, size, tag=None, extra=()):
     """Run one step in a fresh process, echo its output, return its result."""
     command = [
         sys.executable,
@@ -80,12 +82,17 @@ def run_worker(args, step, size, tag=None):
     ]
     if tag:
         command += ["--tag", str(tag)]
+    command += list(extra)
     if step in SQL_STATS_PATHS:
         # each statement's time, as the worker measured it (no pg_stat_statements)
         (Path(args.output_dir) / "results").mkdir(parents=True, exist_ok=True)
         command += [
             "--sql-stats",
-            str(Path(args.output_dir) / "results" / f"sql-{step}-{size}.json"),
+            str(
+                Path(args.output_dir)
+                / "results"
+                / f"sql-{step}-{size}{getattr(args, 'sql_suffix', '')}.json"
+            ),
         ]
     done = threading.Event()
     watcher = None
@@ -252,14 +259,243 @@ def draw_chart(runs, path):
     pyplot.close(figure)
 
 
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_end_to_end(args, path, size, tag):
+    """One path end to end: the project's SMTP sink started on a free port
+    with its own folder, the worker queues and sends to it."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix=f"bench-sink-{path}-") as folder:
+        sink = subprocess.Popen(
+            [
+                sys.executable,
+                str(HERE.parent / "scripts" / "smtp_sink.py"),
+                "--port",
+                str(port),
+                "--folder",
+                folder,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            time.sleep(2)  # listening
+            return run_worker(
+                args, path, size, tag, ["--smtp-port", str(port), "--smtp-folder", folder]
+            )
+        finally:
+            sink.terminate()
+            sink.wait()
+
+
+def end_to_end(args, sizes, stamp):
+    """Item 1 of issue 21: enrollment, queuing and sending until the SMTP
+    sink accepted every email, addon and mass mailing side by side."""
+    runs = []
+    for size in sizes:
+        say(f"N={size:,}: building the leads (not timed)")
+        tag = run_worker(args, "leads", size)["tag"]
+        for path in ("addon", "mass_mailing"):
+            say(f"N={size:,}: {LABELS[path]}, end to end")
+            result = run_end_to_end(args, path, size, tag)
+            phases = result["phases"]
+            send = phases["send"]
+            queued = phases["queued"]
+            run = {
+                "n": size,
+                "path": path,
+                "seconds": result["seconds"],
+                "cpu_seconds": result["cpu_seconds"],
+                "enroll_seconds": phases.get("enroll", {}).get("seconds", 0),
+                "queue_seconds": (phases.get("cron") or phases.get("queue"))["seconds"],
+                "send_seconds": send["seconds"],
+                "queue_runs": send["queue_runs"],
+                "queued": queued["queued"],
+                "queued_ok": queued["queued"] == queued["queued_to_leads"] == size
+                and queued["distinct_recipients"] == size,
+                "accepted": send["accepted"],
+                "accepted_recipients": send["distinct_recipients"],
+                "peak_rss_mb": result["peak_rss_mb"],
+                "phases": phases,
+            }
+            run["to_queue_seconds"] = round(run["enroll_seconds"] + run["queue_seconds"], 2)
+            run["accepted_ok"] = run["accepted"] == run["accepted_recipients"] == size
+            runs.append(run)
+            say(
+                f"N={size:,} {path}: enroll {run['enroll_seconds']}s, queue "
+                f"{run['queue_seconds']}s, send {run['send_seconds']}s; {run['accepted']:,} "
+                f"accepted by the sink ({run['accepted_recipients']:,} recipients)"
+            )
+    ratios = []
+    for size in sizes:
+        addon, mass = (
+            next(run for run in runs if run["n"] == size and run["path"] == path)
+            for path in ("addon", "mass_mailing")
+        )
+        ratios.append(
+            {
+                "n": size,
+                "to_queue": round(mass["to_queue_seconds"] / addon["to_queue_seconds"], 2),
+                "sending": round(mass["send_seconds"] / addon["send_seconds"], 2),
+                "end_to_end": round(mass["seconds"] / addon["seconds"], 2),
+            }
+        )
+    lines = [
+        "| N | path | enrollment s | queuing s | sending s | total s | emails/s end to end "
+        "| queued exactly N | accepted by the sink | peak RSS (MB) |",
+        "|---:|---|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for run in runs:
+        lines.append(
+            f"| {run['n']:,} | {LABELS[run['path']]} | {run['enroll_seconds']} "
+            f"| {run['queue_seconds']} | {run['send_seconds']} | {run['seconds']} "
+            f"| {round(run['n'] / run['seconds'], 1)} | {'yes' if run['queued_ok'] else 'NO'} "
+            f"| {run['accepted']:,} ({'all, one per address' if run['accepted_ok'] else 'NO'}) "
+            f"| {run['peak_rss_mb']} |"
+        )
+    lines += [
+        "",
+        "| N | a/b to queue (enrollment + queuing) | a/b sending | a/b end to end |",
+        "|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {ratio['n']:,} | {ratio['to_queue']} | {ratio['sending']} | {ratio['end_to_end']} |"
+        for ratio in ratios
+    ]
+    write_results(args, f"e2e-{stamp}", {"runs": runs, "ratios": ratios}, lines)
+
+
+def growth(args, sizes, stamp):
+    """Item 2 of issue 21: the addon alone (queuing), enrollment rate and
+    time per email as N grows."""
+    runs = []
+    for size in sizes:
+        say(f"N={size:,}: building the leads (not timed)")
+        tag = run_worker(args, "leads", size)["tag"]
+        result = run_worker(args, "addon", size, tag)
+        phases = result["phases"]
+        runs.append(
+            {
+                "n": size,
+                "queued": result["queued"],
+                "exactly_n": result["queued"] == result["distinct_records"] == size,
+                "seconds": result["seconds"],
+                "ms_per_email": round(1000 * result["seconds"] / size, 2),
+                "cpu_ms_per_email": round(1000 * result["cpu_seconds"] / size, 2),
+                "enroll_seconds": phases["enroll"]["seconds"],
+                "enrolled_per_second": round(size / phases["enroll"]["seconds"]),
+                "cron_seconds": phases["cron"]["seconds"],
+                "peak_rss_mb": result["peak_rss_mb"],
+                "sql_seconds_by_phase": result.get("sql_seconds_by_phase"),
+            }
+        )
+        say(f"N={size:,}: {runs[-1]}")
+    slope = exponent([(run["n"], run["seconds"]) for run in runs])
+    cron_slope = exponent([(run["n"], run["cron_seconds"]) for run in runs])
+    lines = [
+        "| N | queued exactly N | seconds | ms/email | Odoo CPU ms/email | enrollment s "
+        "| enrolled/s | cron s | peak RSS (MB) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {run['n']:,} | {'yes' if run['exactly_n'] else 'NO'} | {run['seconds']} "
+        f"| {run['ms_per_email']} | {run['cpu_ms_per_email']} | {run['enroll_seconds']} "
+        f"| {run['enrolled_per_second']:,} | {run['cron_seconds']} | {run['peak_rss_mb']} |"
+        for run in runs
+    ]
+    lines += [
+        "",
+        f"Scaling exponent (slope of log time on log N): {slope}; cron only: {cron_slope}",
+    ]
+    write_results(
+        args,
+        f"growth-{stamp}",
+        {"runs": runs, "exponent": slope, "cron_exponent": cron_slope},
+        lines,
+    )
+
+
+def million(args, size, stamp):
+    """Item 3 of issue 21: call times and bytes per row with a million
+    enrollments."""
+    result = run_worker(args, "million", size)
+    lines = [
+        "| call (each in a transaction rolled back) | seconds per call (5 calls) |",
+        "|---|---|",
+        f"| due-trace lock, 500 (`_lock_due`) | {result['lock_due_500_seconds']} |",
+        f"| idle-enrollment check (`_complete_idle`) | {result['complete_idle_seconds']} |",
+        f"| due count (`_count_due`) | {result['count_due_seconds']} |",
+        "",
+        "| table | rows | table + indexes (MB) | of which indexes (MB) | bytes per row |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for table in ("enrollment", "trace"):
+        figures = result[table]
+        lines.append(
+            f"| mail_journey_{table} | {figures['rows']:,} "
+            f"| {round(figures['total_bytes'] / 2**20, 1)} "
+            f"| {round(figures['index_bytes'] / 2**20, 1)} | {figures['bytes_per_row']} |"
+        )
+    lines += [
+        "",
+        "Due-trace lock while the due traces are worked off by 500 (no VACUUM between):",
+        "",
+        "| traces done in this run | lock seconds |",
+        "|---:|---:|",
+    ]
+    lines += [
+        f"| {point['done']:,} | {point['seconds']} |"
+        for point in result["lock_due_while_working_off"]
+    ]
+    lines += [
+        "",
+        f"Worker RSS: {result['rss_mb_before_calls']} MB before the calls, "
+        f"{result['rss_mb_after_calls']} MB after; peak {result['peak_rss_mb']} MB.",
+    ]
+    write_results(args, f"million-{stamp}", result, lines)
+
+
+def write_results(args, name, data, lines):
+    folder = Path(args.output_dir) / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
+    (folder / f"{name}.md").write_text("\n".join(lines) + "\n")
+    say("\n" + "\n".join(lines))
+    say(f"written: {folder}/{name}.json and .md")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", required=True)
     parser.add_argument("--addons-path", required=True)
     parser.add_argument("--sizes", default="1000,10000,50000")
     parser.add_argument("--output-dir", default=str(HERE), help="where results are written")
+    parser.add_argument(
+        "--mode",
+        choices=["queue", "e2e", "growth", "million"],
+        default="queue",
+        help="queue: the three paths until queued (default); e2e: addon and mass mailing "
+        "until the SMTP sink accepted every email; growth: the addon alone; million: "
+        "call times and sizes with --sizes enrollments",
+    )
     args = parser.parse_args()
     output = Path(args.output_dir)
+    stamp = time.strftime("%Y%m%d-%H%M")
+    # the SQL statistics of these modes never replace those of a full run
+    args.sql_suffix = "" if args.mode == "queue" else f"-{args.mode}-{stamp}"
+    if args.mode != "queue":
+        sizes = [int(size) for size in args.sizes.split(",")]
+        if args.mode == "e2e":
+            end_to_end(args, sizes, stamp)
+        elif args.mode == "growth":
+            growth(args, sizes, stamp)
+        else:
+            million(args, sizes[0], stamp)
+        return
 
     runs = []
     sizes = [int(size) for size in args.sizes.split(",")]

@@ -19,6 +19,7 @@ import argparse
 import cProfile
 import io
 import json
+import os
 import re
 import resource
 import threading
@@ -26,6 +27,7 @@ import time
 import uuid
 import warnings
 from collections import defaultdict
+from email.parser import BytesHeaderParser
 
 from odoo.tools import SQL
 
@@ -52,6 +54,7 @@ class SqlStats:
 
     VALUES = re.compile(r"\(%s(?:, %s)*\)(?:, \(%s(?:, %s)*\))+")
     PLACEHOLDERS = re.compile(r"%s(?:, %s)+")
+    SAVEPOINT = re.compile(r'SAVEPOINT "[^"]+"')
 
     def __init__(self):
         self.phase = "setup"
@@ -60,7 +63,7 @@ class SqlStats:
     def normalize(self, query):
         if isinstance(query, bytes):
             query = query.decode()
-        query = self.VALUES.sub("(...), ...", query)
+        query = self.SAVEPOINT.sub('SAVEPOINT "..."', self.VALUES.sub("(...), ...", query))
         return " ".join(self.PLACEHOLDERS.sub("%s, ...", query).split())
 
     def record(self, statement, delay, rows=0):
@@ -261,6 +264,8 @@ def run_addon(env, tag_id):
         env.cr.commit()
         env.invalidate_all()
         PHASES["enroll"] = phase_figures(started, cpu)
+        if ENROLL_ONLY:
+            return
         set_phase("cron")
         started, cpu = time.perf_counter(), time.process_time()
         env["mail.journey.engine"]._cron_execute()
@@ -271,6 +276,7 @@ def run_addon(env, tag_id):
 
 
 PHASES = {}
+ENROLL_ONLY = False  # --enroll-only: path a's enrollment alone
 
 
 def phase_figures(started, cpu):
@@ -301,8 +307,11 @@ def run_mass_mailing(env, tag_id):
     env.invalidate_all()
 
     def timed():
+        set_phase("queue")
+        started, cpu = time.perf_counter(), time.process_time()
         env["mailing.mailing"]._process_mass_mailing_queue()
         env.cr.commit()
+        PHASES["queue"] = phase_figures(started, cpu)
 
     return timed
 
@@ -411,6 +420,64 @@ def queued_emails(cr, first_mail_id, tag_id):
 PATHS = {"addon": run_addon, "mass_mailing": run_mass_mailing, "sql": run_sql}
 
 
+def count_files(folder):
+    return sum(1 for entry in os.scandir(folder) if entry.name.endswith(".eml"))
+
+
+def sink_check(folder):
+    """The messages the sink accepted and their distinct recipients (To)."""
+    parser = BytesHeaderParser()
+    recipients = set()
+    accepted = 0
+    for entry in os.scandir(folder):
+        if entry.name.endswith(".eml"):
+            accepted += 1
+            with open(entry.path, "rb") as message:
+                recipients.add(parser.parse(message)["To"])
+    return {"accepted": accepted, "distinct_recipients": len(recipients)}
+
+
+def prepare_sending(env, port):
+    """End to end (``--smtp-port``): one outgoing mail server, the project's
+    SMTP sink on ``port``; the emails left outgoing by earlier runs in this
+    database are cancelled, so that only this run's are sent (not timed)."""
+    env["ir.mail_server"].search([]).active = False
+    env["ir.mail_server"].create(
+        {
+            "name": "Bench sink",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_encryption": "none",
+        }
+    )
+    env.cr.execute("UPDATE mail_mail SET state = 'cancel' WHERE state = 'outgoing'")
+    env.cr.commit()
+
+
+def send_queue(env, folder, size, timeout=3600):
+    """Send the queued emails as Odoo's queue cron does (``mail.mail``
+    ``process_email_queue(batch_size=1000)``, one run after the other while
+    emails remain: the cron's own loop and asap reschedule), then wait until
+    the sink has accepted ``size`` messages; return the figures of the
+    phase."""
+    set_phase("send")
+    started, cpu = time.perf_counter(), time.process_time()
+    runs = 0
+    while True:
+        env.cr.execute("SELECT count(*) FROM mail_mail WHERE state = 'outgoing'")
+        if not env.cr.fetchone()[0]:
+            break
+        env["mail.mail"].process_email_queue(batch_size=1000)
+        env.cr.commit()
+        env.invalidate_all()
+        runs += 1
+    while count_files(folder) < size and time.perf_counter() - started < timeout:
+        time.sleep(0.05)
+    figures = phase_figures(started, cpu)
+    figures.update(queue_runs=runs, **sink_check(folder))
+    PHASES["send"] = figures
+
+
 def run_path(env, args):
     """Run the timed part of one path; return its figures."""
     from odoo import sql_db
@@ -419,6 +486,16 @@ def run_path(env, args):
     cr.execute("SELECT coalesce(max(id), 0) FROM mail_mail")
     first_mail_id = cr.fetchone()[0]
     timed = PATHS[args.step](env, args.tag)
+    if args.smtp_port:
+        prepare_sending(env, args.smtp_port)
+        queue = timed
+
+        def timed():
+            queue()
+            # mass mailing deletes its emails once sent: counted before
+            PHASES["queued"] = queued_emails(cr, first_mail_id, args.tag)
+            send_queue(env, args.smtp_folder, args.size)
+
     if args.sql_stats:
         SQL_STATS.install()
         set_phase(args.step)
@@ -451,18 +528,241 @@ def run_path(env, args):
     return result
 
 
+MILLION_RUNNING = 200000  # of the enrollments: running with a scheduled trace (half due now)
+MILLION_IDLE = 50000  # running, nothing scheduled, to complete later (idle_deadline ahead)
+DRIFT_BATCHES = 60  # due traces worked off after the calls, by 500
+
+
+def timed_calls(env, call, times=5):
+    """Seconds of each of ``times`` calls of ``call``, each in its own
+    transaction, rolled back."""
+    seconds = []
+    for _ in range(times):
+        started = time.perf_counter()
+        call()
+        seconds.append(round(time.perf_counter() - started, 4))
+        env.cr.rollback()
+        env.invalidate_all()
+    return seconds
+
+
+def table_bytes(cr, table):
+    cr.execute(
+        SQL(
+            "SELECT pg_total_relation_size(%s), pg_relation_size(%s), pg_indexes_size(%s),"
+            " (SELECT count(*) FROM %s)",
+            table,
+            table,
+            table,
+            SQL.identifier(table),
+        )
+    )
+    total, heap, indexes, rows = cr.fetchone()
+    return {
+        "rows": rows,
+        "total_bytes": total,
+        "table_bytes": heap,
+        "index_bytes": indexes,
+        "bytes_per_row": round(total / max(rows, 1)),
+    }
+
+
+def run_million(env, size):
+    """A journey with ``size`` enrollments and one trace each, built by SQL
+    (not timed): most completed with their email done, ``MILLION_RUNNING``
+    running with a scheduled trace (half of them due), ``MILLION_IDLE``
+    running with nothing scheduled and their time to engage ahead. Measures
+    the idle-enrollment check and the due-trace lock (each call in a
+    transaction rolled back), then works the due traces off by batches of
+    500 (marked done by SQL, committed, no VACUUM) and times the lock as
+    the done traces pile up; reports the bytes per row of both tables."""
+    cr = env.cr
+    template = env["mail.template"].create(
+        {"name": "Million", "model_id": env["ir.model"]._get_id("crm.lead"), "subject": "Hi"}
+    )
+    journey = env["mail.journey"].create(
+        {
+            "name": f"Million {uuid.uuid4().hex[:6]}",
+            "model": "crm.lead",
+            "step_ids": [
+                (0, 0, {"name": "Email", "action": "email", "mail_template_id": template.id})
+            ],
+        }
+    )
+    journey.action_start()
+    step = journey.step_ids
+    partner = env["res.partner"].create({"name": "Million", "email": "million@example.com"})
+    lead = env["crm.lead"].create(
+        {"name": "Million", "partner_id": partner.id, "email_from": partner.email}
+    )
+    env.cr.commit()
+    started = time.perf_counter()
+    for start in range(0, size, 100000):
+        stop = min(start + 100000, size)
+        cr.execute(
+            SQL(
+                """
+                WITH new AS (
+                    INSERT INTO mail_journey_enrollment
+                        (journey_id, company_id, res_model, res_id, lead_id, partner_id, user_id,
+                         state, date_start, date_end, exit_reason, next_trace_date, idle_deadline,
+                         account_key, is_holdout, create_uid, create_date, write_uid, write_date)
+                    SELECT %(journey)s, %(company)s, 'crm.lead', 10000000 + i, %(lead)s,
+                           %(partner)s, 2,
+                           CASE WHEN i < %(running)s THEN 'running'
+                                WHEN i < %(running)s + %(idle)s THEN 'running'
+                                ELSE 'completed' END,
+                           now() - interval '10 days',
+                           CASE WHEN i >= %(running)s + %(idle)s THEN now() - interval '3 days' END,
+                           CASE WHEN i >= %(running)s + %(idle)s THEN 'All steps done.' END,
+                           CASE WHEN i < %(running)s THEN now() END,
+                           CASE WHEN i >= %(running)s AND i < %(running)s + %(idle)s
+                                THEN now() + interval '2 days' END,
+                           'domain-customer' || (i %% 50000) || '.example.com', false,
+                           2, now(), 2, now()
+                      FROM generate_series(%(start)s, %(stop)s - 1) AS i
+                 RETURNING id, res_id - 10000000 AS i
+                )
+                INSERT INTO mail_journey_trace
+                    (enrollment_id, step_id, journey_id, company_id, step_action, res_model,
+                     res_id, lead_id, partner_id, schedule_date, state, date_done, message_id,
+                     email, template_key, sent_datetime, create_uid, create_date, write_uid,
+                     write_date)
+                SELECT new.id, %(step)s, %(journey)s, %(company)s, 'email', 'crm.lead',
+                       10000000 + new.i, %(lead)s, %(partner)s,
+                       CASE WHEN new.i < %(running)s / 2 THEN now() - interval '1 minute'
+                                                          * (new.i %% 600)
+                            WHEN new.i < %(running)s THEN now() + interval '1 day'
+                            ELSE now() - interval '9 days' END,
+                       CASE WHEN new.i < %(running)s THEN 'scheduled' ELSE 'done' END,
+                       CASE WHEN new.i >= %(running)s THEN now() - interval '9 days' END,
+                       CASE WHEN new.i >= %(running)s
+                            THEN '<' || md5(new.i::text) || '-journey@example.com>' END,
+                       CASE WHEN new.i >= %(running)s
+                            THEN 'contact' || new.i || '@customer' || (new.i %% 50000)
+                                 || '.example.com' END,
+                       md5(%(step)s::text),
+                       CASE WHEN new.i >= %(running)s THEN now() - interval '9 days' END,
+                       2, now(), 2, now()
+                  FROM new
+                """,
+                journey=journey.id,
+                company=journey.company_id.id,
+                lead=lead.id,
+                partner=partner.id,
+                step=step.id,
+                running=MILLION_RUNNING,
+                idle=MILLION_IDLE,
+                start=start,
+                stop=stop,
+            )
+        )
+        cr.commit()
+        say(f"  million: {stop:,} / {size:,} enrollments and traces (SQL)")
+    build_seconds = round(time.perf_counter() - started, 1)
+    # statistics as autovacuum would have them
+    cr.execute("ANALYZE mail_journey_enrollment")
+    cr.execute("ANALYZE mail_journey_trace")
+    cr.commit()
+    engine = env["mail.journey.engine"]
+    Enrollment = env["mail.journey.enrollment"]
+    rss_before = phase_figures(time.perf_counter(), time.process_time())["rss_mb"]
+    result = {
+        "size": size,
+        "build_seconds": build_seconds,
+        "lock_due_500_seconds": timed_calls(env, lambda: engine._lock_due(500)),
+        "complete_idle_seconds": timed_calls(env, lambda: Enrollment._complete_idle()),
+        "count_due_seconds": timed_calls(env, engine._count_due, times=3),
+        "enrollment": table_bytes(cr, "mail_journey_enrollment"),
+        "trace": table_bytes(cr, "mail_journey_trace"),
+    }
+    # the due traces worked off by batches of 500 in one run, no VACUUM
+    # between: does the lock's cost grow with the traces done so far?
+    drift = []
+    for batch in range(DRIFT_BATCHES):
+        if batch % 10 == 0:
+            started = time.perf_counter()
+            engine._lock_due(500)
+            drift.append({"done": batch * 500, "seconds": round(time.perf_counter() - started, 4)})
+        traces = engine._lock_due(500)
+        cr.execute(
+            SQL(
+                "UPDATE mail_journey_trace SET state = 'done', date_done = now() WHERE id IN %s",
+                tuple(traces.ids) or (0,),
+            )
+        )
+        cr.commit()
+        env.invalidate_all()
+    result["lock_due_while_working_off"] = drift
+    result["rss_mb_before_calls"] = rss_before
+    result["rss_mb_after_calls"] = phase_figures(time.perf_counter(), time.process_time())["rss_mb"]
+    return result
+
+
+def run_drift(env, batches):
+    """On a database where ``--step million`` ran: work ``batches`` more
+    batches of 500 due traces off as a cron run does (lock, mark done by
+    SQL, commit), the lock taking the run's resume point; every 10 batches,
+    time the lock with the resume point and from the head of the queue."""
+    engine = env["mail.journey.engine"]
+    cr = env.cr
+    cr.execute(
+        "SELECT count(*) FROM mail_journey_trace WHERE state = 'done'"
+        " AND date_done > now() - interval '1 day'"
+    )
+    already = cr.fetchone()[0]
+    drift, resume = [], None
+    for batch in range(batches):
+        if batch % 10 == 0:
+            started = time.perf_counter()
+            engine._lock_due(500, after=resume)
+            with_resume = time.perf_counter() - started
+            started = time.perf_counter()
+            engine._lock_due(500)
+            drift.append(
+                {
+                    "done": already + batch * 500,
+                    "with_resume_point": round(with_resume, 4),
+                    "from_the_head": round(time.perf_counter() - started, 4),
+                }
+            )
+            cr.rollback()
+        traces = engine._lock_due(500, after=resume)
+        if not traces:
+            break
+        resume = (traces[-1].schedule_date, traces[-1].id)
+        cr.execute(
+            SQL(
+                "UPDATE mail_journey_trace SET state = 'done', date_done = now() WHERE id IN %s",
+                tuple(traces.ids),
+            )
+        )
+        cr.commit()
+        env.invalidate_all()
+    return {"lock_due_while_working_off": drift}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", required=True)
     parser.add_argument("--addons-path", required=True)
-    parser.add_argument("--step", required=True, choices=["leads", *PATHS])
+    parser.add_argument("--step", required=True, choices=["leads", "million", "drift", *PATHS])
     parser.add_argument("--size", type=int, required=True)
     parser.add_argument("--tag", type=int, help="the tag of the leads (paths only)")
+    parser.add_argument(
+        "--enroll-only", action="store_true", help="path a: time the enrollment only"
+    )
+    parser.add_argument(
+        "--smtp-port", type=int, help="end to end: send the emails to the SMTP sink on this port"
+    )
+    parser.add_argument("--smtp-folder", help="the sink's folder (end to end: counted)")
     parser.add_argument("--profile", help="write a cProfile of the timed part to this file")
     parser.add_argument(
         "--sql-stats", help="write the time of each SQL statement (JSON) to this file"
     )
     args = parser.parse_args()
+    global ENROLL_ONLY  # noqa: PLW0603 - one flag of this one-shot process
+    ENROLL_ONLY = args.enroll_only
 
     from odoo import SUPERUSER_ID, api
     from odoo.modules.registry import Registry
@@ -479,6 +779,10 @@ def main():
         env = api.Environment(cr, SUPERUSER_ID, {})
         if args.step == "leads":
             result = {"tag": build_leads(env, args.size)}
+        elif args.step == "million":
+            result = run_million(env, args.size)
+        elif args.step == "drift":
+            result = run_drift(env, args.size)
         else:
             result = run_path(env, args)
         # kilobytes on Linux: the peak of this process, Odoo registry included

@@ -59,13 +59,13 @@ print("RESULT " + json.dumps({{"journey": journey.id, "leads": leads.ids}}))
 EXECUTE = """
 Engine = env["mail.journey.engine"]
 done = 0
-process_due = type(Engine)._process_due
-def counting(self, limit=500):
+execute = type(Engine)._execute
+def counting(self, traces):
     global done
-    traces = process_due(self, limit)
-    done += len(traces)
-    return traces
-type(Engine)._process_due = counting
+    result = execute(self, traces)
+    done += len(traces)  # the batch this process locked and ran
+    return result
+type(Engine)._execute = counting
 Engine._cron_execute()
 print("RESULT", done, flush=True)
 """

@@ -1155,26 +1155,24 @@ class MailJourney(models.Model):
                 _logger.warning("Journey %s cannot enroll records: %s", journey.id, error)
                 continue
             to_enroll += [(journey, record_id) for record_id in candidates.ids]
-        enrollment_ids, first_traces = [], self.env["mail.journey.trace"]
+        enrollment_ids, first_dates = [], []
         for batch in tools.split_every(ENROLL_BATCH_SIZE, to_enroll):
-            batch_records = records.browse([record_id for _journey, record_id in batch])
-            created = Enrollment.create(
-                [
-                    {"journey_id": journey.id, "res_id": record.id}
-                    | journey._get_enrollment_links(record)
-                    for (journey, _record_id), record in zip(batch, batch_records, strict=True)
-                ]
+            created, first_date = Enrollment._create_running(
+                [journey for journey, _record_id in batch],
+                records.browse([record_id for _journey, record_id in batch]),
             )
-            traces = created._schedule_root_steps()
             enrollment_ids += created.ids
-            first_traces |= traces.sorted("schedule_date")[:1]
+            first_dates += [first_date] if first_date else []
             if len(to_enroll) > ENROLL_BATCH_SIZE:
                 # a large audience (a journey started on 50,000 leads): what
-                # this batch read and wrote is flushed and dropped from the
-                # cache, else the memory grew with the audience (650 MB at 50,000)
+                # this batch read is dropped from the cache, else the memory
+                # grew with the audience (650 MB at 50,000)
                 self.env.invalidate_all()
         # one wake-up of the executing cron, for the earliest step
-        first_traces._trigger_execution()
+        if first_dates:
+            self.env.ref("mail_journey_automation.ir_cron_mail_journey_execute")._trigger(
+                max(min(first_dates), fields.Datetime.now())
+            )
         enrollments = Enrollment.browse(enrollment_ids)
         if enrollments:
             _logger.info("Enrolled %s records in journeys %s", len(enrollments), self.ids)

@@ -31,26 +31,44 @@ class MailJourneyEngine(models.AbstractModel):
     _description = "Journey Execution Engine"
 
     @api.model
-    def _lock_due(self, limit):
+    def _lock_due(self, limit, after=None):
         """Return up to ``limit`` due traces of running journeys, locked for
-        this transaction; traces locked by another worker are skipped."""
+        this transaction, in the order (schedule date, id); traces locked by
+        another worker are skipped.
+
+        :param after: a resume point of the cron run, the (schedule date, id)
+            of the last trace it locked: only the traces after it are taken.
+            The traces done earlier in the run stay in the due index until
+            VACUUM, at its head: without it, each batch stepped over all of
+            them (3 ms with none, 33 ms after 25,000, see bench/README.md).
+
+        The running journeys are given as a list, not joined: joined, the
+        planner expected few due traces to survive the join, so it read and
+        sorted all of them (0.1 to 0.2 s per call with 25,000 due, growing
+        with the queue); now it walks the due index in order and stops at
+        ``limit``."""
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """
                 SELECT trace.id
                   FROM mail_journey_trace trace
-                  JOIN mail_journey journey ON journey.id = trace.journey_id
                   JOIN mail_journey_enrollment enrollment ON enrollment.id = trace.enrollment_id
                  WHERE trace.state = 'scheduled'
                    AND trace.schedule_date <= %(now)s
-                   AND journey.state = 'running'
+                   AND %(after)s
+                   AND trace.journey_id = ANY(ARRAY(
+                           SELECT journey.id FROM mail_journey journey
+                            WHERE journey.state = 'running'))
                    AND enrollment.state != 'paused'
               ORDER BY trace.schedule_date, trace.id
                  LIMIT %(limit)s
                    FOR UPDATE OF trace SKIP LOCKED
                 """,
                 now=fields.Datetime.now(),
+                after=SQL("(trace.schedule_date, trace.id) > (%s, %s)", *after)
+                if after
+                else SQL("TRUE"),
                 limit=limit,
             )
         )
@@ -120,9 +138,21 @@ class MailJourneyEngine(models.AbstractModel):
             self.env["ir.config_parameter"].sudo().get_param("mail_journey.batch_size", 500)
         )
         conflicts, remaining = 0, 0
+        resume = None  # (schedule date, id) of the last trace locked in this run
         while True:
             try:
-                traces = self._process_due(batch_size)
+                traces = self._lock_due(batch_size, after=resume)
+                if not traces and resume:
+                    # the run ends with a lock from the head of the queue, so
+                    # that nothing due is left for the next run: traces another
+                    # executor held and released, or scheduled meanwhile
+                    # before the resume point (a retry, a resumed enrollment)
+                    resume = None
+                    traces = self._lock_due(batch_size)
+                last = traces[-1:]
+                # read before the steps run: a step may postpone its trace
+                locked_last = (last.schedule_date, last.id) if last else None
+                self._execute(traces)
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                 # another executor committed some of these traces after this
                 # transaction began (REPEATABLE READ), or a user changed a record
@@ -134,6 +164,7 @@ class MailJourneyEngine(models.AbstractModel):
                 self.env.cr.rollback()
                 self.env.invalidate_all()
                 continue
+            resume = locked_last
             conflicts = 0
             if not traces:
                 if remaining:

@@ -5,12 +5,65 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models, tools
 from odoo.fields import Domain
+from odoo.tools import SQL, clean_context
 
 from ..tools.assignment import bucket
 from .mail_journey import ACTIVE_STATES
 from .mail_journey_step import POSITIVE_TRIGGERS
 
 WAITING_TRIGGERS = {*POSITIVE_TRIGGERS, "event"}
+
+
+def insert_rows(model, rows, conflict=None, returning=()):
+    """Insert ``rows`` (dicts of column values, the same keys in each) in
+    the table of ``model`` with one ``INSERT``, with the log columns and the
+    defaults of the model's other stored fields as ``create`` sets them;
+    the stored computed fields not given are marked to compute.
+
+    :param conflict: the unique index (columns and predicate) whose
+        conflicts are skipped (``ON CONFLICT ... DO NOTHING``)
+    :return: the new ids in the order of ``rows``; with ``returning``
+        (columns), {values of those columns: id} of the rows inserted
+    """
+    env = model.env
+    columns = list(rows[0])
+    fields_ = model._fields
+    missing = [
+        name
+        for name, field in fields_.items()
+        if field.store
+        and field.column_type
+        and name not in columns
+        and name not in ("id", *models.LOG_ACCESS_COLUMNS)
+    ]
+    defaults = {
+        name: fields_[name].convert_to_column_insert(value, model)
+        for name, value in model.with_context(clean_context(env.context))
+        .default_get([name for name in missing if not fields_[name].compute])
+        .items()
+        if name in missing
+    }
+    now, uid = env.cr.now(), env.uid
+    extra = {**defaults, "create_uid": uid, "create_date": now, "write_uid": uid, "write_date": now}
+    names = columns + list(extra)
+    env.cr.execute(
+        SQL(
+            "INSERT INTO %s (%s) VALUES %s %s RETURNING %s",
+            SQL.identifier(model._table),
+            SQL(", ").join(map(SQL.identifier, names)),
+            SQL(", ").join(tuple(row.values()) + tuple(extra.values()) for row in rows),
+            SQL("ON CONFLICT %s DO NOTHING", conflict) if conflict else SQL(),
+            SQL(", ").join(map(SQL.identifier, ("id", *returning))),
+        )
+    )
+    result = env.cr.fetchall()
+    ids = [row[0] for row in result]
+    for name in missing:
+        if fields_[name].compute:
+            env.add_to_compute(fields_[name], model.browse(ids))
+    if returning:
+        return {tuple(row[1:]): row[0] for row in result}
+    return ids
 
 
 class MailJourneyEnrollment(models.Model):
@@ -258,21 +311,109 @@ class MailJourneyEnrollment(models.Model):
             return self.env["crm.lead"]
         return self.env[self[0].res_model].browse(self.mapped("res_id"))
 
-    def _schedule_root_steps(self):
-        """Create the traces of the root steps; the caller wakes the cron."""
+    @api.model
+    def _create_running(self, journeys, records):
+        """Enroll ``records[i]`` in ``journeys[i]`` with the traces of the
+        journey's root steps; return the enrollments created and the date of
+        their earliest trace (or None).
+
+        One multi-row ``INSERT`` per model, the stored computed values worked
+        out here from data read once for the batch (what their compute
+        methods give for a new running enrollment, see
+        ``TestJourneyBulkEnrollment``): the ORM's ``create`` cost 2 ms per
+        enrollment and trace. A record already running in the journey (a
+        concurrent enrollment) is skipped by the unique index, not raised.
+        The caller wakes the cron."""
+        if not records:
+            return self.browse(), None
+        self.env.flush_all()
         now = fields.Datetime.now()
-        vals_list = [
-            {
-                "enrollment_id": enrollment.id,
-                "step_id": step.id,
-                "schedule_date": now + step._get_delta(),
-            }
-            for enrollment in self
-            for step in enrollment.journey_id.step_ids
-            if not step.parent_id
+        records = records.sudo()
+        account_keys = records._journey_get_account_keys()
+        links = [
+            journey._get_enrollment_links(record)
+            for journey, record in zip(journeys, records, strict=True)
         ]
-        # steps are scheduled by the journey, not by the user who enrolled
-        return self.env["mail.journey.trace"].sudo().create(vals_list)
+        # the salesperson: the order's, else the lead's (_compute_user_id)
+        users = {
+            (model, record.id): record.user_id.id
+            for model, ids in (
+                ("sale.order", {link.get("order_id") for link in links} - {False, None}),
+                ("crm.lead", {link.get("lead_id") for link in links} - {False, None}),
+            )
+            for record in self.env[model].sudo().browse(ids)
+        }
+        roots = {
+            journey.id: [
+                (step, now + step._get_delta()) for step in journey.step_ids if not step.parent_id
+            ]
+            for journey in set(journeys)
+        }
+        rows = []
+        for journey, record, link in zip(journeys, records, links, strict=True):
+            first = min(roots[journey.id], key=lambda root: root[1], default=(None, None))
+            share = journey.holdout_percent
+            rows.append(
+                {
+                    "journey_id": journey.id,
+                    "company_id": journey.company_id.id,
+                    "res_model": journey.model,
+                    "res_id": record.id,
+                    "lead_id": link.get("lead_id") or None,
+                    "order_id": link.get("order_id") or None,
+                    "partner_id": link.get("partner_id") or None,
+                    "user_id": users.get(("sale.order", link.get("order_id")))
+                    or users.get(("crm.lead", link.get("lead_id")))
+                    or None,
+                    "state": "running",
+                    "date_start": now,
+                    "next_trace_date": first[1],
+                    "next_step_id": first[0] and first[0].id,
+                    # no step scheduled: done once it started (_compute_idle_deadline)
+                    "idle_deadline": None if first[0] else now,
+                    "account_key": account_keys.get(record.id) or None,
+                    "is_holdout": bool(share)
+                    and bucket(f"{journey.id}:{journey.model}:{record.id}") < share,
+                }
+            )
+        # the unique index of running enrollments: a record enrolled meanwhile
+        # by a concurrent transaction is left out (after it commits)
+        returned = insert_rows(
+            self,
+            rows,
+            conflict=SQL("(journey_id, res_id) WHERE state IN ('running', 'paused')"),
+            returning=("journey_id", "res_id"),
+        )
+        inserted = [returned.get((row["journey_id"], row["res_id"])) for row in rows]
+        Trace = self.env["mail.journey.trace"]
+        trace_rows = [
+            {
+                "enrollment_id": enrollment_id,
+                "step_id": step.id,
+                "schedule_date": date,
+                "state": "scheduled",
+                "journey_id": row["journey_id"],
+                "company_id": row["company_id"],
+                "step_action": step.action,
+                "res_model": row["res_model"],
+                "res_id": row["res_id"],
+                "lead_id": row["lead_id"],
+                "order_id": row["order_id"],
+                "partner_id": row["partner_id"],
+            }
+            for row, enrollment_id in zip(rows, inserted, strict=True)
+            if enrollment_id
+            for step, date in roots[row["journey_id"]]
+        ]
+        enrollments = self.browse(enrollment_id for enrollment_id in inserted if enrollment_id)
+        if trace_rows:
+            insert_rows(Trace, trace_rows)
+        # what the ORM caches about enrollments and traces (the journeys' and
+        # steps' lists and statistics, the records' journey fields) is stale
+        for model in ("mail.journey", "mail.journey.step", self._name, Trace._name):
+            self.env[model].invalidate_model()
+        records.invalidate_recordset()
+        return enrollments, min((row["schedule_date"] for row in trace_rows), default=None)
 
     def _close(self, state, reason):
         """End the enrollments: their pending traces are cancelled."""

@@ -50,3 +50,4 @@ from . import test_journey_reply_intent
 from . import test_intent
 from . import test_journey_step_edit
 from . import test_journey_playbook
+from . import test_journey_bulk_enrollment

@@ -1,3 +1,4 @@
+from datetime import timedelta
 from unittest.mock import patch
 
 from psycopg2.errors import SerializationFailure
@@ -130,3 +131,50 @@ class TestJourneyCron(JourneyCommon):
         self.assertEqual(sorted(checked), sorted([broken.id, fine.id]))
         self.assertEqual(broken.name, "Broken", "the failing journey's changes are rolled back")
         self.assertIn("the date field is gone", broken.message_ids[0].body)
+
+    def test_cron_resumes_after_its_last_batch_and_ends_from_the_head(self):
+        """Each lock of a run starts after the last trace the run locked (the
+        traces done before stay in the due index until VACUUM); the run ends
+        with a lock from the head of the queue, which takes a trace that
+        became due before the resume point meanwhile."""
+        journey = self._create_journey([self._email_step()])
+        journey.action_start()
+        journey._enroll(self.leads[:2])
+        late = self.env["crm.lead"].create(
+            {"name": "Late", "email_from": "late@late.example.com", "user_id": self.user_sales.id}
+        )
+        self.env["ir.config_parameter"].sudo().set_param("mail_journey.batch_size", 1)
+        Engine = self.registry["mail.journey.engine"]
+        lock_due = Engine._lock_due
+        calls = []
+
+        def recording(engine, limit, after=None):
+            traces = lock_due(engine, limit, after=after)
+            calls.append((after, traces.ids))
+            if len(calls) == 2:
+                # due an hour ago: before the resume point of this run
+                journey._enroll(late)
+                trace = self._traces(journey).filtered(lambda t: t.res_id == late.id)
+                trace.schedule_date = trace.schedule_date - timedelta(hours=1)
+                trace.flush_recordset()
+            return traces
+
+        cron = self.env.ref("mail_journey_automation.ir_cron_mail_journey_execute")
+        with (
+            patch.object(Engine, "_lock_due", recording),
+            self.mock_mail_gateway(),
+            self.enter_registry_test_mode(),
+        ):
+            cron.sudo().method_direct_trigger()
+        traces = self._traces(journey)
+        self.assertEqual(len(traces), 3)
+        self.assertEqual(set(traces.mapped("state")), {"done"}, "the late one too")
+        first, second = calls[0][1], calls[1][1]
+        trace = self.env["mail.journey.trace"].browse(first)
+        self.assertEqual(calls[0][0], None)
+        self.assertEqual(calls[1][0], (trace.schedule_date, trace.id), "after the first batch")
+        late_trace = traces.filtered(lambda t: t.res_id == late.id)
+        self.assertNotIn(late_trace.id, [*first, *second])
+        self.assertEqual(calls[2][1], [], "nothing after the resume point")
+        self.assertEqual(calls[3], (None, late_trace.ids), "the head of the queue, at the end")
+        self.assertEqual(calls[-1][1], [])
