@@ -1,13 +1,6 @@
-import re
-
 from odoo import api, models, tools
 
-# Answers written by machines: they never count as a customer's reply.
-AUTO_REPLY_SUBJECT = re.compile(
-    r"^\s*(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|"
-    r"abwesenheit|absence|vacation|on leave|r[ée]ponse automatique|自动回复|自動回覆)",
-    re.IGNORECASE,
-)
+from ..tools import intent as intent_tools
 
 
 class MailThread(models.AbstractModel):
@@ -55,18 +48,11 @@ class MailThread(models.AbstractModel):
     def _journey_auto_reply_reason(self, message, message_dict, reading=None):
         """Why an incoming email is an automatic answer, or False for a
         person's reply; ``reading`` is what the reply classifier read."""
-        auto_submitted = (message.get("Auto-Submitted") or "no").strip().lower()
-        if auto_submitted != "no":
-            return f"Auto-Submitted: {auto_submitted}"
-        for header in ("X-Autoreply", "X-Autorespond"):
-            if message.get(header):
-                return f"{header} header"
-        precedence = (message.get("Precedence") or "").strip().lower()
-        if precedence in ("auto_reply", "bulk", "junk"):
-            return f"Precedence: {precedence}"
-        if message.get_content_type() == "multipart/report":
-            return "delivery report"
-        if AUTO_REPLY_SUBJECT.search(message_dict.get("subject") or ""):
+        # answers written by machines never count as a customer's reply
+        reason = intent_tools.automatic_reason(dict(message.items()))
+        if reason:
+            return reason
+        if intent_tools.AUTO_SUBJECT.search(message_dict.get("subject") or ""):
             return "out-of-office subject"
         intent = (reading or {}).get("intent")
         return f"classified as {intent}" if intent in ("out_of_office", "auto_reply") else False

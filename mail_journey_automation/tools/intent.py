@@ -72,8 +72,9 @@ FLAGS = re.IGNORECASE | re.MULTILINE
 # ---------------------------------------------------------------------------
 
 AUTO_SUBJECT = re.compile(
-    r"^\s*(automatic reply|auto[- ]?reply|autoreply|auto:|out of (the )?office|"
-    r"自动回复|自动答复|休假自动回复)",
+    r"^\s*(automatic reply|auto(matic)?[- ]?(reply|response|antwort)|autoreply|auto:|"
+    r"out of (the )?office|abwesenheit|absence|vacation|on leave|r[ée]ponse automatique|"
+    r"自动回复|自动答复|休假自动回复|自動回覆)",
     FLAGS,
 )
 RECEIPT_SUBJECT = re.compile(
@@ -90,20 +91,27 @@ def _header(headers, name):
     return ""
 
 
-def is_automatic(headers):
-    """Return True when the headers say that a machine sent the message.
+def automatic_reason(headers):
+    """Return why the headers say that a machine sent the message, or ''.
 
     ``Auto-Submitted`` anything but ``no`` (RFC 3834), ``X-Autoreply``,
     ``X-Autorespond``, ``Precedence: auto_reply/bulk/junk``, or a
     ``multipart/report`` (read or delivery receipt)."""
     auto_submitted = _header(headers, "Auto-Submitted").lower()
     if auto_submitted and auto_submitted != "no":
-        return True
-    if _header(headers, "X-Autoreply") or _header(headers, "X-Autorespond"):
-        return True
-    if _header(headers, "Precedence").lower() in ("auto_reply", "bulk", "junk"):
-        return True
-    return is_receipt(headers, "")
+        return f"Auto-Submitted: {auto_submitted}"
+    for name in ("X-Autoreply", "X-Autorespond"):
+        if _header(headers, name):
+            return f"{name} header"
+    precedence = _header(headers, "Precedence").lower()
+    if precedence in ("auto_reply", "bulk", "junk"):
+        return f"Precedence: {precedence}"
+    return "delivery report" if is_receipt(headers, "") else ""
+
+
+def is_automatic(headers):
+    """Return True when the headers say that a machine sent the message."""
+    return bool(automatic_reason(headers))
 
 
 def is_receipt(headers, subject):
