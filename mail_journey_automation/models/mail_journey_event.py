@@ -119,8 +119,10 @@ class MailJourneyEvent(models.Model):
         branches waiting for the corrected intent run (once). What the
         journey already did with the first reading is not undone."""
         replies = self.filtered(lambda event: event.type in ("reply", "auto_reply"))
-        # the correction is the salesperson's, on their own lead
-        replies.lead_id.check_access("write")
+        # the correction is the salesperson's: on replies they can read, to
+        # emails of leads or orders they may edit (as the journey buttons)
+        replies.check_access("read")
+        replies.trace_id.enrollment_id._check_user_may_act()
         for event in replies.sudo():
             event.write(
                 {
