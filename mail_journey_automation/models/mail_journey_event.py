@@ -4,7 +4,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.fields import Domain
-from odoo.tools import email_normalize
+from odoo.tools import SQL, email_normalize
 
 from ..tools import machine
 from .mail_journey import ACTIVE_STATES
@@ -24,6 +24,8 @@ EVENT_TYPES = [
     ("unsubscribe", "Unsubscribed"),
     ("external", "External event"),
 ]
+# counted on the lead by the engagement cron, not by the request (see create)
+COUNTED_LATER = ("open", "click")
 
 
 class MailJourneyEvent(models.Model):
@@ -78,6 +80,12 @@ class MailJourneyEvent(models.Model):
         "mail.journey.reply.intent", string="Classifier's Reading", readonly=True
     )
     payload = fields.Json(readonly=True)
+    engagement_pending = fields.Boolean(
+        string="Not Yet Counted",
+        readonly=True,
+        help="An open or a click not yet counted on the lead's engagement (counters, score): "
+        "the engagement cron counts them within a minute.",
+    )
     # the event in a salesperson's words, for the engagement timeline
     summary = fields.Char(string="What happened", compute="_compute_summary")
 
@@ -90,13 +98,61 @@ class MailJourneyEvent(models.Model):
                 summary = self.env._("%(summary)s (automatic, not a person)", summary=summary)
             event.summary = summary
 
+    _engagement_pending_idx = models.Index("(id) WHERE engagement_pending")
+
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("type") in COUNTED_LATER and vals.get("lead_id"):
+                vals["engagement_pending"] = not vals.get("is_machine")
         events = super().create(vals_list)
-        # a "sent" event counts for nothing on the lead: no UPDATE (and no
-        # row lock) of the lead from the mail queue
-        events.filtered(lambda event: event.type != "sent").lead_id._update_journey_engagement()
+        # opens and clicks come by the hundred per second from the tracking
+        # routes: the engagement cron counts them on the leads in batches, so
+        # that a request neither waits for nor locks the lead's row. A "sent"
+        # or machine event counts for nothing; the others count at once.
+        events.filtered(
+            lambda event: event.type != "sent"
+            and not event.is_machine
+            and event.type not in COUNTED_LATER
+        ).lead_id._update_journey_engagement()
         return events
+
+    @api.model
+    def _count_pending_engagement(self, limit=5000):
+        """Count up to ``limit`` pending opens and clicks on their leads
+        (counters, dates, score, level); return how many were counted.
+        Events held by another transaction are left for the next call."""
+        self.flush_model(["engagement_pending"])
+        self.env.cr.execute(
+            SQL(
+                """
+            UPDATE mail_journey_event event
+               SET engagement_pending = FALSE
+              FROM (SELECT id FROM mail_journey_event
+                     WHERE engagement_pending
+                  ORDER BY id
+                     LIMIT %s
+                       FOR UPDATE SKIP LOCKED) batch
+             WHERE event.id = batch.id
+         RETURNING event.lead_id
+                """,
+                limit,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        self.invalidate_model(["engagement_pending"])
+        self.env["crm.lead"].browse(
+            sorted({lead_id for (lead_id,) in rows})
+        )._update_journey_engagement()
+        return len(rows)
+
+    @api.model
+    def _cron_count_engagement(self):
+        """Count the pending opens and clicks on their leads, committing
+        after each batch."""
+        while counted := self._count_pending_engagement():
+            if not self.env["ir.cron"]._commit_progress(counted):
+                break
 
     def action_correct_intent(self):
         """Open the dialog correcting what the classifier read in this reply."""

@@ -435,10 +435,13 @@ class MailJourneyTrace(models.Model):
     def _check_token(self, token, purpose, *extra):
         """Whether ``token`` signs this trace for ``purpose``, within the
         tracking period after sending."""
-        if len(self) != 1 or not token or not self.exists():
+        if len(self) != 1 or not token:
             return False
-        # compared as bytes: a token of the URL may hold any character
+        # compared as bytes: a token of the URL may hold any character; the
+        # signature is checked first, so that a forged URL costs no query
         if not tools.consteq(str(token).encode(), self._get_token(purpose, *extra).encode()):
+            return False
+        if not self.exists():
             return False
         days = int(self.env["ir.config_parameter"].sudo().get_param(TRACKING_DAYS_PARAM, 365))
         sent = self.date_done or self.create_date
@@ -619,28 +622,32 @@ class MailJourneyTrace(models.Model):
         at its deadline. A reply read as ``intent`` also schedules the
         branches waiting for that intent."""
         negative = f"not_{trigger}"
-        pending = self.search(
-            [
-                ("parent_trace_id", "in", self.ids),
-                ("state", "=", "scheduled"),
-                ("step_id.trigger", "=", negative),
-            ]
-        ).filtered(lambda trace: trace.step_id._matches_url(url))
-        pending._finish("cancelled", self.env._("The customer did it before the deadline."))
-        decided = self.search(
-            [
-                ("parent_trace_id", "in", self.ids),
-                ("state", "=", "done"),
-                ("step_id.trigger", "=", negative),
-            ]
-        ).parent_trace_id
+        triggers = (trigger, "replied_intent") if trigger == "replied" and intent else (trigger,)
+        children = self.step_id.with_context(active_test=False).child_ids
+        negatives = children.filtered(lambda step: step.trigger == negative)
+        if not negatives and not any(step.active and step.trigger in triggers for step in children):
+            # no branch waits for this: a tracking request reads nothing more
+            return
+        decided = self.browse()
+        if negatives:
+            pending = self.search(
+                [
+                    ("parent_trace_id", "in", self.ids),
+                    ("state", "=", "scheduled"),
+                    ("step_id", "in", negatives.ids),
+                ]
+            ).filtered(lambda trace: trace.step_id._matches_url(url))
+            pending._finish("cancelled", self.env._("The customer did it before the deadline."))
+            decided = self.search(
+                [
+                    ("parent_trace_id", "in", self.ids),
+                    ("state", "=", "done"),
+                    ("step_id", "in", negatives.ids),
+                ]
+            ).parent_trace_id
         (self - decided).filtered(
             lambda trace: trace.enrollment_id.state in ACTIVE_STATES
-        )._schedule_children(
-            (trigger, "replied_intent") if trigger == "replied" and intent else (trigger,),
-            url=url,
-            intent=intent,
-        )
+        )._schedule_children(triggers, url=url, intent=intent)
 
     def _had_event(self, event_type, step, until):
         """Whether a person did ``event_type`` on this email at or before ``until``."""

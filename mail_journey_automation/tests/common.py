@@ -180,6 +180,11 @@ class JourneyCommon(MailCommon):
         """Execute every due trace, as the cron does, without committing."""
         return self.env["mail.journey.engine"]._process_due(limit=10000)
 
+    def _count_engagement(self):
+        """Count the pending opens and clicks on the leads, as the
+        engagement cron does, without committing."""
+        return self.env["mail.journey.event"]._count_pending_engagement()
+
     def _traces(self, journey, **domain):
         return self.env["mail.journey.trace"].search(
             [("journey_id", "=", journey.id)] + [(key, "=", value) for key, value in domain.items()]

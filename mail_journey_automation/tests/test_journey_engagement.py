@@ -23,12 +23,41 @@ class TestJourneyEngagement(JourneyCommon):
             trace._register_open(BROWSER, PERSON_IP)
             trace._register_click(self.link, BROWSER, PERSON_IP)
             trace._register_open("Mozilla/5.0 (compatible; Mimecast scanner)", PERSON_IP)
+            self.assertFalse(lead.journey_open_count, "counted by the engagement cron")
+            self.assertEqual(self._count_engagement(), 2, "the machine's open counts for nothing")
         self.assertEqual(lead.journey_open_count, 1)
         self.assertEqual(trace.open_count, 1, "a click after an open is no new open")
         self.assertEqual(lead.journey_click_count, 1)
         self.assertAlmostEqual(lead.journey_engagement_score, 4.0, places=1)
         self.assertEqual(len(lead.journey_event_ids), 3, "machine events stay in the log")
         self.assertEqual(lead.journey_last_engagement_date, NOW + timedelta(hours=1))
+
+    def test_opens_and_clicks_counted_on_the_lead_by_the_cron(self):
+        """A tracking request only logs its event; the engagement cron counts
+        the pending events on the leads in batches, each once."""
+        trace = self._send_first_email(self.journey)
+        lead = self.leads[0]
+        Event = self.env["mail.journey.event"]
+        with self.mock_datetime_and_now(NOW + timedelta(hours=1)):
+            trace._register_open(BROWSER, PERSON_IP)
+            trace._register_click(self.link, BROWSER, PERSON_IP)
+            self.assertEqual(
+                sorted(trace.event_ids.filtered("engagement_pending").mapped("type")),
+                ["click", "open"],
+            )
+            self.assertEqual((lead.journey_open_count, lead.journey_click_count), (0, 0))
+            self.assertEqual(Event._count_pending_engagement(limit=1), 1)
+            self.assertEqual(Event._count_pending_engagement(limit=1), 1)
+            self.assertEqual(Event._count_pending_engagement(limit=1), 0)
+            self.assertEqual((lead.journey_open_count, lead.journey_click_count), (1, 1))
+            self.assertAlmostEqual(lead.journey_engagement_score, 4.0, places=1)
+            self.assertFalse(trace.event_ids.filtered("engagement_pending"))
+            trace._register_open(BROWSER, PERSON_IP)
+            self._count_engagement()
+            trace._register_reply(description="Interested")
+        self.assertEqual(lead.journey_open_count, 2, "each event is counted once")
+        self.assertEqual(lead.journey_reply_count, 1, "a reply is counted at once")
+        self.assertFalse(trace.event_ids.filtered("engagement_pending"))
 
     def test_score_decays_with_half_life(self):
         trace = self._send_first_email(self.journey)
@@ -53,6 +82,7 @@ class TestJourneyEngagement(JourneyCommon):
         with self.mock_datetime_and_now(NOW + timedelta(hours=1)):
             by_lead[self.leads[0].id]._register_open(BROWSER, PERSON_IP)
             by_lead[self.leads[1].id]._register_click(self.link, BROWSER, PERSON_IP)
+            self._count_engagement()
         Lead = self.env["crm.lead"]
         opened_not_clicked = Lead.search(
             [

@@ -16,7 +16,7 @@ class TestJourneyLeadForm(JourneyCommon):
         cls.step = cls.journey.step_ids
 
     def _event(self, event_type, **values):
-        return self.env["mail.journey.event"].create(
+        event = self.env["mail.journey.event"].create(
             {
                 "type": event_type,
                 "lead_id": self.lead.id,
@@ -25,6 +25,8 @@ class TestJourneyLeadForm(JourneyCommon):
                 **values,
             }
         )
+        self._count_engagement()
+        return event
 
     def test_event_summary_in_a_salespersons_words(self):
         Event = self.env["mail.journey.event"]

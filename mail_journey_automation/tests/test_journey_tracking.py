@@ -74,6 +74,7 @@ class TestJourneyTracking(JourneyCommon, HttpCase):
         self.assertEqual(self.trace.open_count, 2)
         self.assertTrue(self.trace.open_datetime)
         self.assertGreaterEqual(self.trace.last_open_datetime, self.trace.open_datetime)
+        self._count_engagement()
         self.assertEqual(self.leads[0].journey_open_count, 2)
 
     def test_open_tampered_token_records_nothing(self):
@@ -96,6 +97,7 @@ class TestJourneyTracking(JourneyCommon, HttpCase):
         self._get(self._url("open"), agent="Mozilla/5.0 (compatible; Barracuda Networks scanner)")
         self.assertEqual(self.trace.open_count, 0)
         self.assertTrue(self.trace.event_ids.is_machine)
+        self.assertEqual(self._count_engagement(), 0, "nothing to count")
         self.assertEqual(self.leads[0].journey_engagement_score, 0)
 
     def test_click_redirects_to_tracker_url_and_records(self):
@@ -107,6 +109,7 @@ class TestJourneyTracking(JourneyCommon, HttpCase):
         event = self.trace.event_ids.filtered(lambda event: event.type == "click")
         self.assertEqual(event.url, "https://www.example.com/products")
         self.assertFalse(event.is_machine)
+        self._count_engagement()
         self.assertTrue(self.leads[0].journey_last_click_date)
 
     def test_click_tampered_token_still_redirects_but_records_nothing(self):

@@ -75,6 +75,7 @@ class TestWhatsappWebhook(WhatsappWebhookCommon):
         self.assertEqual(trace.open_count, 1, "a read notified twice counts once")
         opened = self._traces(journey, parent_trace_id=trace.id)
         self.assertEqual(opened.step_id.trigger, "opened", "the read schedules 'opened'")
+        self._count_engagement()
         self.assertEqual(self.lead.journey_open_count, 1)
 
     def test_failed_status_fails_the_trace_with_metas_code_and_text(self):
