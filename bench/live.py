@@ -172,6 +172,7 @@ class Sink(Process):
         self.port = free_port()
         self.folder = None
         self.index = None
+        self._read = self._count = 0  # bytes of the index counted, lines in them
 
     def start(self):
         self.folder = tempfile.mkdtemp(prefix=f"{self.name}-", dir=VAR)
@@ -209,7 +210,17 @@ class Sink(Process):
             return [json.loads(line) for line in index if line.endswith("\n")]
 
     def count(self):
-        return len(self.arrivals())
+        """The messages accepted so far, reading only the index's new lines
+        (polled while 50,000 emails arrive: no parsing, no re-reading)."""
+        if not self.index.exists():
+            return 0
+        with self.index.open("rb") as index:
+            index.seek(self._read)
+            complete = index.read().rpartition(b"\n")[0]
+        if complete:
+            self._read += len(complete) + 1
+            self._count += complete.count(b"\n") + 1
+        return self._count
 
     def wait_for(self, count, timeout, label="sink"):
         """Wait until ``count`` messages were accepted or ``timeout``
@@ -220,7 +231,7 @@ class Sink(Process):
             if time.monotonic() - last_print >= PROGRESS_SECONDS:
                 last_print = time.monotonic()
                 say(f"  {label}: {received:,} / {count:,} ({last_print - started:.0f}s)")
-            time.sleep(0.5)
+            time.sleep(1)
         return received
 
 
