@@ -2,8 +2,10 @@
 SHELL := /bin/bash
 N ?=
 KEEP ?=
+SCENARIO ?=
+ARGS ?=
 
-.PHONY: help test test-only blackbox test-reliability demo lint format bench bench-intent pot screenshots clean
+.PHONY: help test test-only blackbox test-reliability demo lint format bench bench-live bench-intent pot screenshots clean
 
 help:
 	@echo "make demo   Odoo with the addon and demo data on http://localhost:8069 (admin/admin)"
@@ -12,6 +14,7 @@ help:
 	@echo "make test-reliability  concurrency, crash, load, access and upgrade tests (~15 min)"
 	@echo "make lint   ruff (format + lint) and pylint-odoo"
 	@echo "make bench  journey cron vs mass mailing vs SQL (N=1000,10000,50000; KEEP=1 keeps the DB)"
+	@echo "make bench-live SCENARIO=latency|servers [ARGS=...]  against running Odoo servers, crons on (KEEP=1 keeps the DB)"
 	@echo "make bench-intent  reply intent classifier: precision, recall, confusion on bench/intent (dev, holdout)"
 	@echo "make pot    export i18n/*.pot from a test database"
 	@echo "make screenshots  README screenshots from the running demo (make demo first)"
@@ -38,6 +41,9 @@ format:
 
 bench:
 	@KEEP=$(KEEP) scripts/bench.sh $(N)
+
+bench-live:
+	@KEEP=$(KEEP) scripts/bench_live.sh $(SCENARIO) $(ARGS)
 
 bench-intent:
 	@.venv/bin/python bench/intent_eval.py
