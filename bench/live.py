@@ -1,4 +1,4 @@
-"""Benchmarks against running Odoo servers (issue 21, items 4 and 5), with
+"""Benchmarks against running Odoo servers (issue 21, items 4, 5 and 6), with
 their crons on, as in production: nothing here runs a cron by hand.
 
 Scenarios:
@@ -255,7 +255,10 @@ class OdooServer(Process):
             [
                 sys.executable,
                 str(Path(self.options.odoo_src) / "odoo-bin"),
-                *(f"--addons-path={self.options.addons_path}", "-d", db, f"--db-filter=^{db}$"),
+                # -d without --db-filter: a request without a session (an email
+                # client's) is given the database without listing them all
+                # (with a filter, Odoo opens a connection to list them per request)
+                *(f"--addons-path={self.options.addons_path}", "-d", db),
                 *("--http-interface=127.0.0.1", f"--http-port={self.port}", "--log-level=info"),
                 *self.extra_args,
             ]
@@ -893,6 +896,13 @@ def parse_args():
     servers.add_argument(
         "--linger", type=float, default=30, help="seconds to wait for late emails after N"
     )
+    tracking = scenarios.add_parser("tracking", parents=[common], help="open and click routes")
+    tracking.add_argument("--size", type=int, default=1000, help="leads (emails per path)")
+    tracking.add_argument("--rates", default="50,100,150,200", help="offered requests per second")
+    tracking.add_argument("--seconds", type=float, default=30, help="per rate and path")
+    tracking.add_argument("--rounds", type=int, default=2, help="per rate, paths alternated")
+    tracking.add_argument("--clients", type=int, default=16, help="requests in flight at most")
+    tracking.add_argument("--server-args", default="--workers=2 --max-cron-threads=1")
     return parser.parse_args()
 
 
@@ -901,7 +911,12 @@ def main():
     # a TERM (the calling script's cleanup) unwinds like Ctrl-C: every
     # process started here is stopped on the way out
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    run = {"latency": run_latency, "servers": run_servers}[options.scenario]
+    if options.scenario == "tracking":
+        from live_tracking import run_tracking
+
+        run = run_tracking
+    else:
+        run = {"latency": run_latency, "servers": run_servers}[options.scenario]
     sys.exit(0 if run(options) else 1)
 
 
