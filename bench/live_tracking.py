@@ -283,6 +283,6 @@ def tracking_report(report, options, rows, answered, records):
                 "mass mailing: traces opened / clicked",
                 f"{mass['opened_traces']} / {mass['clicked_traces']}",
             ],
-            ["mass mailing: link clicks recorded (one per link and address)", mass["link_clicks"]],
+            ["mass mailing: link clicks recorded", mass["link_clicks"]],
         ],
     )
