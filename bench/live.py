@@ -260,6 +260,8 @@ class OdooServer(Process):
                 # (with a filter, Odoo opens a connection to list them per request)
                 *(f"--addons-path={self.options.addons_path}", "-d", db),
                 *("--http-interface=127.0.0.1", f"--http-port={self.port}", "--log-level=info"),
+                # each server its own websocket port (two servers on one machine)
+                f"--gevent-port={free_port()}",
                 *self.extra_args,
             ]
         )

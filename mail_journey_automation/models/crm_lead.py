@@ -46,9 +46,19 @@ class CrmLead(models.Model):
     journey_event_ids = fields.One2many(
         "mail.journey.event", "lead_id", string="Engagement Events", readonly=True
     )
-    journey_open_count = fields.Integer(default=0, string="Email Opens", readonly=True, copy=False)
+    journey_open_count = fields.Integer(
+        default=0,
+        string="Email Opens",
+        readonly=True,
+        copy=False,
+        help="Opens by a person; brought up to date every minute.",
+    )
     journey_click_count = fields.Integer(
-        default=0, string="Email Clicks", readonly=True, copy=False
+        default=0,
+        string="Email Clicks",
+        readonly=True,
+        copy=False,
+        help="Clicks by a person; brought up to date every minute.",
     )
     journey_reply_count = fields.Integer(
         default=0, string="Email Replies", readonly=True, copy=False
@@ -69,7 +79,7 @@ class CrmLead(models.Model):
         copy=False,
         index="btree_not_null",
         help="Weighted opens, clicks, replies and external events, each worth half as much "
-        "after every half-life (weights in Settings).",
+        "after every half-life (weights in Settings); opens and clicks count within a minute.",
     )
     journey_engagement_level = fields.Selection(
         [("cold", "Cold"), ("warm", "Warm"), ("hot", "Hot")],

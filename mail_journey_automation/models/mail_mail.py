@@ -2,7 +2,7 @@ import logging
 import re
 from datetime import timedelta
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 _logger = logging.getLogger(__name__)
 
@@ -20,6 +20,41 @@ class MailMail(models.Model):
     _inherit = "mail.mail"
 
     journey_trace_ids = fields.One2many("mail.journey.trace", "mail_mail_id")
+
+    @api.model
+    def process_email_queue(self, email_ids=(), batch_size=1000):
+        """Odoo's queue cron sends one batch (1,000 emails) per run and means
+        to tell the cron runner what remains, but its progress callback
+        checks ``self.env.get("ir_cron")``, which is never set: the cron
+        reports nothing left, and the rest of a journey's emails would wait
+        for the hourly run. When the queue runs as a whole (not given ids)
+        and its batch went out, tell the runner what was sent and what
+        remains, so that it runs the queue again within the same run, and
+        trigger the cron while emails remain, so that the next run follows
+        at once. A batch that sent nothing (every email still due: the
+        queue failed) triggers nothing: no loop on a broken queue."""
+        if email_ids:
+            return super().process_email_queue(email_ids=email_ids, batch_size=batch_size)
+        size = self.env["ir.config_parameter"].sudo().get_param("mail.mail.queue.batch.size")
+        batch = self.search(self._journey_due_domain(), limit=int(size or 0) or batch_size)
+        result = super().process_email_queue(email_ids=email_ids, batch_size=batch_size)
+        domain = self._journey_due_domain()
+        sent = len(batch) - self.search_count([("id", "in", batch.ids), *domain])
+        if sent and (remaining := self.search_count(domain)):
+            if self.env.context.get("cron_id"):
+                self.env["ir.cron"]._commit_progress(sent, remaining=remaining)
+            self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
+        return result
+
+    @api.model
+    def _journey_due_domain(self):
+        """The emails Odoo's queue sends now."""
+        return [
+            ("state", "=", "outgoing"),
+            "|",
+            ("scheduled_date", "=", False),
+            ("scheduled_date", "<=", fields.Datetime.now()),
+        ]
 
     def _postprocess_sent_message(
         self, success_pids, success_emails, failure_reason=False, failure_type=None

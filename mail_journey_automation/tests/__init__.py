@@ -51,3 +51,4 @@ from . import test_intent
 from . import test_journey_step_edit
 from . import test_journey_playbook
 from . import test_journey_bulk_enrollment
+from . import test_journey_mail_queue
