@@ -28,11 +28,13 @@ class MailMail(models.Model):
         checks ``self.env.get("ir_cron")``, which is never set: the cron
         reports nothing left, and the rest of a journey's emails would wait
         for the hourly run. When the queue runs as a whole (not given ids)
-        and its batch went out, tell the runner what was sent and what
-        remains, so that it runs the queue again within the same run, and
-        trigger the cron while emails remain, so that the next run follows
-        at once. A batch that sent nothing (every email still due: the
-        queue failed) triggers nothing: no loop on a broken queue."""
+        and its batch went out, trigger the cron while emails remain, so
+        that the next run follows at once. One batch per run, as Odoo sends
+        it: a run that went on batch after batch would outlive the time
+        limits of a cron worker (``--limit-time-cpu``, 60 s by default) and
+        be killed in the middle of an email. A batch that sent nothing
+        (every email still due: the queue failed) triggers nothing: no loop
+        on a broken queue."""
         if email_ids:
             return super().process_email_queue(email_ids=email_ids, batch_size=batch_size)
         size = self.env["ir.config_parameter"].sudo().get_param("mail.mail.queue.batch.size")
@@ -40,9 +42,7 @@ class MailMail(models.Model):
         result = super().process_email_queue(email_ids=email_ids, batch_size=batch_size)
         domain = self._journey_due_domain()
         sent = len(batch) - self.search_count([("id", "in", batch.ids), *domain])
-        if sent and (remaining := self.search_count(domain)):
-            if self.env.context.get("cron_id"):
-                self.env["ir.cron"]._commit_progress(sent, remaining=remaining)
+        if sent and self.search_count(domain, limit=1):
             self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
         return result
 
