@@ -48,12 +48,13 @@ class MailMail(models.Model):
 
     @api.model
     def _journey_due_domain(self):
-        """The emails Odoo's queue sends now."""
+        """The emails Odoo's queue sends now (with its context's filters)."""
         return [
             ("state", "=", "outgoing"),
             "|",
             ("scheduled_date", "=", False),
             ("scheduled_date", "<=", fields.Datetime.now()),
+            *self.env.context.get("filters", []),
         ]
 
     def _postprocess_sent_message(
