@@ -14,7 +14,7 @@ help:
 	@echo "make test-reliability  concurrency, crash, load, access and upgrade tests (~15 min)"
 	@echo "make lint   ruff (format + lint) and pylint-odoo"
 	@echo "make bench  journey cron vs mass mailing vs SQL (N=1000,10000,50000; KEEP=1 keeps the DB)"
-	@echo "make bench-live SCENARIO=latency|servers [ARGS=...]  against running Odoo servers, crons on (KEEP=1 keeps the DB)"
+	@echo "make bench-live SCENARIO=latency|tracking|servers [ARGS=...]  against running Odoo servers, crons on (KEEP=1 keeps the DB)"
 	@echo "make bench-intent  reply intent classifier: precision, recall, confusion on bench/intent (dev, holdout)"
 	@echo "make pot    export i18n/*.pot from a test database"
 	@echo "make screenshots  README screenshots from the running demo (make demo first)"

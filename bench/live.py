@@ -13,6 +13,8 @@ Scenarios:
   one Odoo server (run A), then of two servers on the same database (run B);
   reports each run's wall time until the sink has every email, the emails
   per second and B/A, and checks no email was sent twice and none was lost.
+- ``tracking``: the open and click routes of this addon against mass
+  mailing's under load (``bench/live_tracking.py``).
 
 The harness (``Sink``, ``OdooServer``, ``OdooShell``, ``CronLog``, ``Report``)
 is shared by the scenarios. Run through ``scripts/bench_live.sh SCENARIO``

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench-live SCENARIO=latency|servers [ARGS="--forms 20 --rate 2"] [KEEP=1]:
+# make bench-live SCENARIO=latency|tracking|servers [ARGS="--forms 20 --rate 2"] [KEEP=1]:
 # benchmarks against running Odoo servers with their crons on (bench/live.py).
 # A throw-away database mja_live_<pid> gets this project's addons, website_crm
 # and mass_mailing (no demo data; the website comes with website_crm);
@@ -8,7 +8,7 @@
 # The database is dropped at the end, failed runs included, unless KEEP=1.
 # Its settings are left as they are (no synchronous_commit = off): production's.
 source "$(dirname "$0")/lib.sh"
-[ $# -ge 1 ] || die "usage: scripts/bench_live.sh latency|servers [bench/live.py options]"
+[ $# -ge 1 ] || die "usage: scripts/bench_live.sh latency|tracking|servers [bench/live.py options]"
 SCENARIO="$1"
 shift
 ensure_venv
