@@ -127,6 +127,7 @@ def hammer(url, paths, rate, seconds, clients):
 
 
 def tracking_row(path, rate, answers, elapsed):
+    """One line of the report: the requests of one path at one offered rate."""
     statuses = Counter(status for status, _planned, _service in answers)
     errors = sum(count for status, count in statuses.items() if status not in (200, 301, 302))
     return {
