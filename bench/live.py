@@ -443,6 +443,7 @@ class Report:
         )
 
     def write(self):
+        """Write the files; return their path without extension."""
         RESULTS.mkdir(exist_ok=True)
         stem = f"live-{self.scenario}-{time.strftime('%Y%m%d-%H%M')}"
         suffix = ""
@@ -454,6 +455,7 @@ class Report:
         (RESULTS / f"{stem}{suffix}.md").write_text("\n".join(self.lines) + "\n")
         say("\n" + "\n".join(self.lines))
         say(f"written: {RESULTS}/{stem}{suffix}.md and .json")
+        return RESULTS / f"{stem}{suffix}"
 
 
 # ---------------------------------------------------------------------------

@@ -222,7 +222,7 @@ def run_tracking(options):
         records=records,
     )
     tracking_report(report, options, rows, answered, records)
-    report.write()
+    draw_tracking_chart(rows, report.write().with_suffix(".png"))
     events = sum(records["addon_events"].values())
     return events == answered["addon"] and not records["addon_pending"]
 
@@ -287,3 +287,33 @@ def tracking_report(report, options, rows, answered, records):
             ["mass mailing: link clicks recorded", mass["link_clicks"]],
         ],
     )
+
+
+def draw_tracking_chart(rows, path):
+    """Sustained rate and p95 latency against the offered rate, per path
+    (one point per round)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, (rate_axes, latency_axes) = pyplot.subplots(1, 2, figsize=(10, 4.2), dpi=110)
+    for path_name, label in TRACKING_LABELS.items():
+        mine = [row for row in rows if row["path"] == path_name]
+        offered = [row["offered"] for row in mine]
+        rate_axes.plot(offered, [row["sustained"] for row in mine], "o", label=label)
+        latency_axes.plot(offered, [row["p95_ms"] for row in mine], "o", label=label)
+    top = max(row["offered"] for row in rows)
+    rate_axes.plot([0, top], [0, top], ":", color="grey", label="offered")
+    rate_axes.set_xlabel("offered requests per second")
+    rate_axes.set_ylabel("sustained requests per second")
+    latency_axes.set_xlabel("offered requests per second")
+    latency_axes.set_ylabel("p95 latency from the planned start (ms)")
+    latency_axes.set_yscale("log")
+    for axes in (rate_axes, latency_axes):
+        axes.grid(True, alpha=0.3)
+        axes.legend()
+    figure.suptitle("Tracking routes, 2 HTTP workers: this addon against mass mailing")
+    figure.tight_layout()
+    figure.savefig(path)
+    pyplot.close(figure)
