@@ -326,11 +326,8 @@ class OdooShell:
         return json.loads(results[-1])
 
 
-# the sink as the only outgoing mail server; the base URL of the emails' links;
-# the IAP lead enrichment archived: it calls iap.odoo.com for every new lead and,
-# without network, holds a cron worker for minutes
+# the sink as the only outgoing mail server; the base URL of the emails' links
 MAIL_SERVER = """
-env.ref("crm_iap_enrich.ir_cron_lead_enrichment").active = False
 env["ir.mail_server"].search([]).write({"active": False})
 env["ir.mail_server"].create({
     "name": "Live benchmark sink",
@@ -346,7 +343,7 @@ print("RESULT true")
 
 def use_sink(shell, sink, base_url):
     """Point the database's outgoing email at ``sink`` (other mail servers
-    archived) and its links at ``base_url``; archive the IAP enrichment."""
+    archived) and its links at ``base_url``."""
     shell.run(MAIL_SERVER, port=sink.port, base_url=base_url)
 
 

@@ -30,8 +30,6 @@ from live import (
 TRACKING_FIXTURE = """
 import re
 size = PARAMS["size"]
-# no network here: the IAP lead enrichment would hold the cron worker (see live.py)
-env.ref("crm_iap_enrich.ir_cron_lead_enrichment").active = False
 body = '<p>Hello, <a href="https://www.example.com/tubes">our tubes</a></p>'
 leads = env["crm.lead"].with_context(
     tracking_disable=True, mail_create_nolog=True, mail_auto_subscribe_no_notify=True

@@ -28,6 +28,11 @@ say "Preparing $DB with $ADDONS, website_crm and mass_mailing (a few minutes; lo
 clone_template "$DB"
 odoo -d "$DB" -i "$(echo "$ADDONS" | tr ' ' ','),website_crm,mass_mailing" --stop-after-init --no-http \
     --log-level=warn --max-cron-threads=0 >"$VAR/$DB.log" 2>&1 || { tail -30 "$VAR/$DB.log"; die "installing the addons failed"; }
+# the IAP lead enrichment archived: it calls iap.odoo.com for every new lead
+# and, without network, holds a cron worker for minutes (and its lead updates
+# make a concurrent enrollment fail with a serialization error)
+psql -d "$DB" -qc "UPDATE ir_cron SET active = false WHERE id = (SELECT res_id FROM ir_model_data
+    WHERE module = 'crm_iap_enrich' AND name = 'ir_cron_lead_enrichment')"
 cd "$ROOT"
 PYTHONPATH="$ODOO_SRC" ODOO_SRC="$ODOO_SRC" "$VENV/bin/python" bench/live.py "$SCENARIO" \
     --db "$DB" --addons-path "$ADDONS_PATH" "$@"
