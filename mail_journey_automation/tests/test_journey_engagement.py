@@ -59,6 +59,17 @@ class TestJourneyEngagement(JourneyCommon):
         self.assertEqual(lead.journey_reply_count, 1, "a reply is counted at once")
         self.assertFalse(trace.event_ids.filtered("engagement_pending"))
 
+    def test_engagement_cron_counts_every_pending_event(self):
+        traces = self._send_first_email(self.journey, self.leads)
+        for trace in traces:
+            trace._register_open(BROWSER, PERSON_IP)
+        cron = self.env.ref("mail_journey_automation.ir_cron_mail_journey_count_engagement")
+        with self.enter_registry_test_mode():
+            cron.sudo().method_direct_trigger()
+        self.env.invalidate_all()  # the cron ran in a cursor of its own
+        self.assertEqual(set(self.leads.mapped("journey_open_count")), {1})
+        self.assertFalse(traces.event_ids.filtered("engagement_pending"))
+
     def test_score_decays_with_half_life(self):
         trace = self._send_first_email(self.journey)
         lead = self.leads[0]
