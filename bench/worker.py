@@ -22,6 +22,8 @@ import json
 import os
 import re
 import resource
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -454,16 +456,85 @@ def prepare_sending(env, port):
     env.cr.commit()
 
 
-def send_queue(env, folder, size, timeout=3600):
+def start_senders(args):
+    """Path a end to end with ``--senders`` K > 1: K more Odoo processes, each
+    a journey sender as one sender cron runs it, loaded before the timed
+    part (cron workers are running in production) and waiting for a go."""
+    command = [
+        sys.executable,
+        __file__,
+        "--db",
+        args.db,
+        "--addons-path",
+        args.addons_path,
+        "--step",
+        "sender",
+        "--size",
+        "0",
+    ]
+    senders = [
+        subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for _index in range(args.senders)
+    ]
+    for sender in senders:
+        for line in sender.stdout:
+            if line.startswith("READY"):
+                break
+    return senders
+
+
+def run_sender(env):
+    """One journey sender (``--step sender``): after the go on stdin, send
+    chunk after chunk (``mail.mail._journey_send_chunk``, committed) until no
+    journey email is outgoing; the other senders' chunks are left to them."""
+    say("READY")
+    sys.stdin.readline()
+    started, cpu = time.perf_counter(), time.process_time()
+    chunks = 0
+    while True:
+        sent, _remaining = env["mail.mail"]._journey_send_chunk()
+        env.cr.commit()
+        env.invalidate_all()
+        if sent:
+            chunks += 1
+            continue
+        env.cr.execute(
+            """
+            SELECT count(*) FROM mail_mail mail
+             WHERE mail.state = 'outgoing'
+               AND EXISTS (SELECT FROM mail_journey_trace trace WHERE trace.mail_mail_id = mail.id)
+            """
+        )
+        if not env.cr.fetchone()[0]:
+            break
+        time.sleep(0.05)  # the rest is in the other senders' hands
+    return {
+        "seconds": round(time.perf_counter() - started, 2),
+        "cpu_seconds": round(time.process_time() - cpu, 2),
+        "chunks": chunks,
+    }
+
+
+def send_queue(env, folder, size, senders=(), timeout=3600):
     """Send the queued emails as Odoo's queue cron does (``mail.mail``
     ``process_email_queue(batch_size=1000)``, one run after the other while
-    emails remain: the cron's own loop and asap reschedule), then wait until
-    the sink has accepted ``size`` messages; return the figures of the
-    phase."""
+    emails remain: the cron's own loop and asap reschedule), or, given
+    ``senders`` (processes of ``start_senders``), as that many journey sender
+    crons do side by side; then wait until the sink has accepted ``size``
+    messages; return the figures of the phase."""
     set_phase("send")
     started, cpu = time.perf_counter(), time.process_time()
     runs = 0
-    while True:
+    sender_results = []
+    for sender in senders:
+        sender.stdin.write("go\n")
+        sender.stdin.flush()
+    for sender in senders:
+        for line in sender.stdout:
+            if line.startswith("RESULT "):
+                sender_results.append(json.loads(line[len("RESULT ") :]))
+        sender.wait()
+    while not senders:
         env.cr.execute("SELECT count(*) FROM mail_mail WHERE state = 'outgoing'")
         if not env.cr.fetchone()[0]:
             break
@@ -475,6 +546,12 @@ def send_queue(env, folder, size, timeout=3600):
         time.sleep(0.05)
     figures = phase_figures(started, cpu)
     figures.update(queue_runs=runs, **sink_check(folder))
+    if senders:
+        figures.update(
+            senders=len(senders),
+            sender_chunks=sum(result["chunks"] for result in sender_results),
+            sender_cpu_seconds=round(sum(result["cpu_seconds"] for result in sender_results), 2),
+        )
     PHASES["send"] = figures
 
 
@@ -489,12 +566,13 @@ def run_path(env, args):
     if args.smtp_port:
         prepare_sending(env, args.smtp_port)
         queue = timed
+        senders = start_senders(args) if args.step == "addon" and args.senders > 1 else ()
 
         def timed():
             queue()
             # mass mailing deletes its emails once sent: counted before
             PHASES["queued"] = queued_emails(cr, first_mail_id, args.tag)
-            send_queue(env, args.smtp_folder, args.size)
+            send_queue(env, args.smtp_folder, args.size, senders)
 
     if args.sql_stats:
         SQL_STATS.install()
@@ -746,7 +824,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", required=True)
     parser.add_argument("--addons-path", required=True)
-    parser.add_argument("--step", required=True, choices=["leads", "million", "drift", *PATHS])
+    parser.add_argument(
+        "--step", required=True, choices=["leads", "million", "drift", "sender", *PATHS]
+    )
     parser.add_argument("--size", type=int, required=True)
     parser.add_argument("--tag", type=int, help="the tag of the leads (paths only)")
     parser.add_argument(
@@ -756,6 +836,12 @@ def main():
         "--smtp-port", type=int, help="end to end: send the emails to the SMTP sink on this port"
     )
     parser.add_argument("--smtp-folder", help="the sink's folder (end to end: counted)")
+    parser.add_argument(
+        "--senders",
+        type=int,
+        default=1,
+        help="end to end, path a: journey senders side by side (1: Odoo's queue loop)",
+    )
     parser.add_argument("--profile", help="write a cProfile of the timed part to this file")
     parser.add_argument(
         "--sql-stats", help="write the time of each SQL statement (JSON) to this file"
@@ -783,6 +869,8 @@ def main():
             result = run_million(env, args.size)
         elif args.step == "drift":
             result = run_drift(env, args.size)
+        elif args.step == "sender":
+            result = run_sender(env)
         else:
             result = run_path(env, args)
         # kilobytes on Linux: the peak of this process, Odoo registry included

@@ -19,6 +19,10 @@ from .common import BlackBoxCase
 
 EXECUTE_CRON = "mail_journey_automation.ir_cron_mail_journey_execute"
 MAIL_CRON = "mail.ir_cron_mail_scheduler_action"
+SENDER_CRONS = (
+    "mail_journey_automation.ir_cron_mail_journey_send",
+    "mail_journey_automation.ir_cron_mail_journey_send_2",
+)
 
 # an Odoo shell script: N leads enrolled in a new running one-email journey,
 # all due now; prints the journey and the leads as JSON
@@ -87,11 +91,13 @@ class ReliabilityCase(BlackBoxCase):
             )
         super().setUpClass()
         cls.db = os.environ["ODOO_DB"]
-        # the tests count the queued mail.mail: the mail queue need not send
-        # them. It stays off for the whole suite (the database is thrown away
-        # after it): switched on again between test classes, it would start
-        # sending the emails queued so far and hold its row for minutes.
-        cls.set_cron_active(MAIL_CRON, False)
+        # the tests count the queued mail.mail: the mail queue and the
+        # journey senders need not send them. They stay off for the whole
+        # suite (the database is thrown away after it): switched on again
+        # between test classes, they would start sending the emails queued so
+        # far and hold their rows for minutes.
+        for xmlid in (MAIL_CRON, *SENDER_CRONS):
+            cls.set_cron_active(xmlid, False)
 
     @classmethod
     def set_cron_active(cls, xmlid, active, timeout=600):

@@ -348,7 +348,7 @@ class MailJourneyTrace(models.Model):
                     "email": emails[trace.res_id],
                 }
             )
-        self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
+        self.env["mail.mail"]._journey_trigger_senders()
 
     def _action_activity(self, step):
         records = self.enrollment_id._get_records()

@@ -2,7 +2,7 @@ import logging
 import re
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import api, fields, models, modules
 
 _logger = logging.getLogger(__name__)
 
@@ -14,6 +14,12 @@ PERMANENT_FAILURES = {"mail_from_invalid", "mail_from_missing", "mail_spam"}
 ADDRESS_FAILURES = {"mail_email_invalid", "mail_email_missing"}
 # minutes before each new attempt; after the last one the trace shows the failure
 RETRY_DELAYS = (5, 15, 45, 135)
+# the journey senders' PostgreSQL advisory locks: (this key, mail.mail id)
+SENDER_LOCK_KEY = 1_786_452_301
+# journey emails a sender locks and sends at a time (a few seconds of work)
+SENDER_CHUNK = 50
+# the cron code that makes a cron one of the journey senders
+SENDER_CODE = "model._cron_send_journey_emails()"
 
 
 class MailMail(models.Model):
@@ -21,29 +27,42 @@ class MailMail(models.Model):
 
     journey_trace_ids = fields.One2many("mail.journey.trace", "mail_mail_id")
 
+    # the queue's emails among every email ever kept (journey emails are)
+    _outgoing_index = models.Index("(id) WHERE state = 'outgoing'")
+
     @api.model
     def process_email_queue(self, email_ids=(), batch_size=1000):
         """Odoo's queue cron sends one batch (1,000 emails) per run and means
         to tell the cron runner what remains, but its progress callback
         checks ``self.env.get("ir_cron")``, which is never set: the cron
-        reports nothing left, and the rest of a journey's emails would wait
-        for the hourly run. When the queue runs as a whole (not given ids)
-        and its batch went out, trigger the cron while emails remain, so
-        that the next run follows at once. One batch per run, as Odoo sends
-        it: a run that went on batch after batch would outlive the time
-        limits of a cron worker (``--limit-time-cpu``, 60 s by default) and
-        be killed in the middle of an email. A batch that sent nothing
-        (every email still due: the queue failed) triggers nothing: no loop
-        on a broken queue."""
+        reports nothing left, and the rest would wait for the hourly run.
+        When the queue runs as a whole (not given ids) and its batch went
+        out, trigger the cron while emails remain, so that the next run
+        follows at once. One batch per run, as Odoo sends it: a run that
+        went on batch after batch would outlive the time limits of a cron
+        worker (``--limit-time-cpu``, 60 s by default) and be killed in the
+        middle of an email. A batch that sent nothing (every email still
+        due: the queue failed) triggers nothing: no loop on a broken queue.
+
+        Journey emails are not in that batch: several journey senders send
+        them at once, each locking the emails it sends (see
+        ``_journey_send_chunk``); the queue run sends one chunk of them as
+        one more sender, so that whatever runs the queue delivers them."""
         if email_ids:
             return super().process_email_queue(email_ids=email_ids, batch_size=batch_size)
+        queue = self.with_context(
+            filters=[*self.env.context.get("filters", []), ("journey_trace_ids", "=", False)]
+        )
         size = self.env["ir.config_parameter"].sudo().get_param("mail.mail.queue.batch.size")
-        batch = self.search(self._journey_due_domain(), limit=int(size or 0) or batch_size)
-        result = super().process_email_queue(email_ids=email_ids, batch_size=batch_size)
-        domain = self._journey_due_domain()
+        batch = queue.search(queue._journey_due_domain(), limit=int(size or 0) or batch_size)
+        result = super(MailMail, queue).process_email_queue(batch_size=batch_size)
+        domain = queue._journey_due_domain()
         sent = len(batch) - self.search_count([("id", "in", batch.ids), *domain])
         if sent and self.search_count(domain, limit=1):
             self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
+        sent, remaining = self._journey_send_chunk()
+        if sent and remaining:
+            self._journey_trigger_senders()
         return result
 
     @api.model
@@ -56,6 +75,92 @@ class MailMail(models.Model):
             ("scheduled_date", "<=", fields.Datetime.now()),
             *self.env.context.get("filters", []),
         ]
+
+    @api.model
+    def _cron_send_journey_emails(self):
+        """A journey sender: send due journey emails chunk after chunk while
+        the cron runner's time lasts (it runs the sender again at once when
+        some remain). Any number of senders, on any number of servers, run
+        side by side: each sends the emails it locked."""
+        while True:
+            sent, remaining = self._journey_send_chunk(SENDER_CHUNK)
+            if not sent:
+                # nothing due, or every due email is another sender's
+                self.env["ir.cron"]._commit_progress(remaining=0)
+                return
+            if not self.env["ir.cron"]._commit_progress(sent, remaining=remaining) or not remaining:
+                return
+
+    @api.model
+    def _journey_send_chunk(self, size=None):
+        """Lock up to ``size`` due journey emails that no other sender holds
+        and send them; return (emails locked, due journey emails left).
+
+        The locks are PostgreSQL session advisory locks on (SENDER_LOCK_KEY,
+        mail id): unlike row locks they outlive the commit that Odoo's
+        sender makes after each email, and PostgreSQL drops them with the
+        connection of a sender that dies, so its emails go to the next one
+        (the email in flight when it died may go twice, as with Odoo's own
+        queue). Emails are locked in the order of the queue, each one only
+        if free (``pg_try_advisory_lock`` as a filter above a window, so
+        that the limit stops the locking), then read again in a transaction
+        begun after the locks: an email sent by another sender that
+        released it meanwhile is seen as sent and left."""
+        size = size or SENDER_CHUNK
+        auto_commit = not modules.module.current_test
+        now = fields.Datetime.now()
+        self.flush_model(["state", "scheduled_date"])
+        self.env["mail.journey.trace"].flush_model(["mail_mail_id"])
+        self.env.cr.execute(
+            """
+            SELECT id FROM (SELECT mail.id
+                              FROM mail_mail mail
+                             WHERE mail.state = 'outgoing'
+                               AND (mail.scheduled_date IS NULL OR mail.scheduled_date <= %(now)s)
+                               AND EXISTS (SELECT FROM mail_journey_trace trace
+                                            WHERE trace.mail_mail_id = mail.id)
+                          ORDER BY mail.id
+                             LIMIT %(window)s) candidate
+             WHERE pg_try_advisory_lock(%(key)s, candidate.id)
+             LIMIT %(size)s
+            """,
+            {"now": now, "window": size * 20, "key": SENDER_LOCK_KEY, "size": size},
+        )
+        locked = [mail_id for (mail_id,) in self.env.cr.fetchall()]
+        if not locked:
+            return 0, 0
+        try:
+            if auto_commit:
+                # ends the locking transaction: the emails are read again after the locks
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            self.invalidate_model(["state", "scheduled_date"])
+            self.search([("id", "in", locked), *self._journey_due_domain()]).send(
+                auto_commit=auto_commit
+            )
+        except Exception:
+            if auto_commit:
+                self.env.cr.rollback()
+            raise
+        finally:
+            self.env.cr.execute(
+                "SELECT pg_advisory_unlock(%s, mail_id) FROM unnest(%s) mail_id",
+                [SENDER_LOCK_KEY, locked],
+            )
+        remaining = self.search_count(
+            [("journey_trace_ids", "!=", False), *self._journey_due_domain()]
+        )
+        return len(locked), remaining
+
+    @api.model
+    def _journey_trigger_senders(self, at=None):
+        """Wake the journey senders (or Odoo's queue, which sends journey
+        emails too, when every sender is archived)."""
+        # crons are admin records; any user's journey may queue an email
+        senders = self.env["ir.cron"].sudo().search(
+            [("model_id.model", "=", self._name), ("code", "=", SENDER_CODE)]
+        ) or self.env.ref("mail.ir_cron_mail_scheduler_action")
+        for sender in senders:
+            sender._trigger(at)
 
     def _postprocess_sent_message(
         self, success_pids, success_emails, failure_reason=False, failure_type=None
@@ -141,4 +246,4 @@ class MailMail(models.Model):
             )
             retry_at.append(date)
         if retry_at:
-            self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger(min(retry_at))
+            self._journey_trigger_senders(min(retry_at))

@@ -148,17 +148,21 @@ class TestJourneyExecution(JourneyCommon):
         with patch("odoo.addons.mail_journey_automation.models.mail_journey.ENROLL_BATCH_SIZE", 2):
             self.assertFalse(journey._enroll(leads), "the re-entry policy still applies")
 
-    def test_email_step_queues_mail_cron(self):
+    def test_email_step_wakes_the_journey_senders(self):
         journey = self._create_journey([self._email_step()])
         journey.action_start()
         journey._enroll(self.leads[0])
-        before = self._count_triggers("mail.ir_cron_mail_scheduler_action")
+        senders = (
+            "mail_journey_automation.ir_cron_mail_journey_send",
+            "mail_journey_automation.ir_cron_mail_journey_send_2",
+        )
+        before = [self._count_triggers(xmlid) for xmlid in senders]
         with self.mock_mail_gateway():
             self._process()
         self.assertEqual(
-            self._count_triggers("mail.ir_cron_mail_scheduler_action"),
-            before + 1,
-            "the mail queue is woken up, not left to its hourly run",
+            [self._count_triggers(xmlid) for xmlid in senders],
+            [count + 1 for count in before],
+            "the senders are woken up, not left to their next run",
         )
 
     def test_children_scheduled_after_parent(self):
