@@ -286,7 +286,7 @@ def run_end_to_end(args, path, size, tag):
             time.sleep(2)  # listening
             extra = ["--smtp-port", str(port), "--smtp-folder", folder]
             if path == "addon":
-                extra += ["--senders", str(args.senders)]
+                extra += ["--senders", str(args.senders), "--executors", str(args.executors)]
             return run_worker(args, path, size, tag, extra)
         finally:
             sink.terminate()
@@ -316,6 +316,7 @@ def end_to_end(args, sizes, stamp):
                 "send_seconds": send["seconds"],
                 "queue_runs": send["queue_runs"],
                 "senders": send.get("senders", 1),
+                "executors": (phases.get("cron") or {}).get("executors", 1),
                 "queued": queued["queued"],
                 "queued_ok": queued["queued"] == queued["queued_to_leads"] == size
                 and queued["distinct_recipients"] == size,
@@ -347,13 +348,14 @@ def end_to_end(args, sizes, stamp):
             }
         )
     lines = [
-        "| N | path | senders | enrollment s | queuing s | sending s | total s "
+        "| N | path | executors | senders | enrollment s | queuing s | sending s | total s "
         "| emails/s end to end | queued exactly N | accepted by the sink | peak RSS (MB) |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for run in runs:
         lines.append(
-            f"| {run['n']:,} | {LABELS[run['path']]} | {run['senders']} | {run['enroll_seconds']} "
+            f"| {run['n']:,} | {LABELS[run['path']]} | {run['executors']} | {run['senders']} "
+            f"| {run['enroll_seconds']} "
             f"| {run['queue_seconds']} | {run['send_seconds']} | {run['seconds']} "
             f"| {round(run['n'] / run['seconds'], 1)} | {'yes' if run['queued_ok'] else 'NO'} "
             f"| {run['accepted']:,} ({'all, one per address' if run['accepted_ok'] else 'NO'}) "
@@ -490,6 +492,12 @@ def main():
         default=2,
         help="e2e: journey senders side by side for the addon (1: Odoo's queue loop, "
         "as mass mailing sends)",
+    )
+    parser.add_argument(
+        "--executors",
+        type=int,
+        default=1,
+        help="e2e: journey executors side by side for the addon (as that many executing crons)",
     )
     args = parser.parse_args()
     output = Path(args.output_dir)

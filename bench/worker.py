@@ -270,15 +270,23 @@ def run_addon(env, tag_id):
             return
         set_phase("cron")
         started, cpu = time.perf_counter(), time.process_time()
+        go(EXECUTORS)
         env["mail.journey.engine"]._cron_execute()
         env.cr.commit()
+        helpers = results(EXECUTORS)
         PHASES["cron"] = phase_figures(started, cpu)
+        if helpers:
+            PHASES["cron"].update(
+                executors=1 + len(helpers),
+                executor_cpu_seconds=round(sum(result["cpu_seconds"] for result in helpers), 2),
+            )
 
     return timed
 
 
 PHASES = {}
 ENROLL_ONLY = False  # --enroll-only: path a's enrollment alone
+EXECUTORS = []  # --executors: path a's executor processes besides this one
 
 
 def phase_figures(started, cpu):
@@ -456,10 +464,11 @@ def prepare_sending(env, port):
     env.cr.commit()
 
 
-def start_senders(args):
-    """Path a end to end with ``--senders`` K > 1: K more Odoo processes, each
-    a journey sender as one sender cron runs it, loaded before the timed
-    part (cron workers are running in production) and waiting for a go."""
+def start_helpers(args, step, count):
+    """``count`` more Odoo processes of ``--step step`` (``sender``,
+    ``executor``), each doing what one cron of that kind does, loaded before
+    the timed part (cron workers are running in production) and waiting
+    for a go on their stdin."""
     command = [
         sys.executable,
         __file__,
@@ -468,19 +477,50 @@ def start_senders(args):
         "--addons-path",
         args.addons_path,
         "--step",
-        "sender",
+        step,
         "--size",
         "0",
     ]
-    senders = [
+    helpers = [
         subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        for _index in range(args.senders)
+        for _index in range(count)
     ]
-    for sender in senders:
-        for line in sender.stdout:
+    for helper in helpers:
+        for line in helper.stdout:
             if line.startswith("READY"):
                 break
-    return senders
+    return helpers
+
+
+def go(helpers):
+    for helper in helpers:
+        helper.stdin.write("go\n")
+        helper.stdin.flush()
+
+
+def results(helpers):
+    """Wait for ``helpers`` to end; their RESULT dicts."""
+    found = []
+    for helper in helpers:
+        for line in helper.stdout:
+            if line.startswith("RESULT "):
+                found.append(json.loads(line[len("RESULT ") :]))
+        helper.wait()
+    return found
+
+
+def run_executor(env):
+    """One more journey executor (``--step executor``): after the go on
+    stdin, the executing cron's method until nothing is left to lock."""
+    say("READY")
+    sys.stdin.readline()
+    started, cpu = time.perf_counter(), time.process_time()
+    env["mail.journey.engine"]._cron_execute()
+    env.cr.commit()
+    return {
+        "seconds": round(time.perf_counter() - started, 2),
+        "cpu_seconds": round(time.process_time() - cpu, 2),
+    }
 
 
 def run_sender(env):
@@ -525,15 +565,8 @@ def send_queue(env, folder, size, senders=(), timeout=3600):
     set_phase("send")
     started, cpu = time.perf_counter(), time.process_time()
     runs = 0
-    sender_results = []
-    for sender in senders:
-        sender.stdin.write("go\n")
-        sender.stdin.flush()
-    for sender in senders:
-        for line in sender.stdout:
-            if line.startswith("RESULT "):
-                sender_results.append(json.loads(line[len("RESULT ") :]))
-        sender.wait()
+    go(senders)
+    sender_results = results(senders)
     while not senders:
         env.cr.execute("SELECT count(*) FROM mail_mail WHERE state = 'outgoing'")
         if not env.cr.fetchone()[0]:
@@ -563,10 +596,16 @@ def run_path(env, args):
     cr.execute("SELECT coalesce(max(id), 0) FROM mail_mail")
     first_mail_id = cr.fetchone()[0]
     timed = PATHS[args.step](env, args.tag)
+    if args.step == "addon" and args.executors > 1 and not args.enroll_only:
+        EXECUTORS.extend(start_helpers(args, "executor", args.executors - 1))
     if args.smtp_port:
         prepare_sending(env, args.smtp_port)
         queue = timed
-        senders = start_senders(args) if args.step == "addon" and args.senders > 1 else ()
+        senders = (
+            start_helpers(args, "sender", args.senders)
+            if args.step == "addon" and args.senders > 1
+            else ()
+        )
 
         def timed():
             queue()
@@ -825,7 +864,7 @@ def main():
     parser.add_argument("--db", required=True)
     parser.add_argument("--addons-path", required=True)
     parser.add_argument(
-        "--step", required=True, choices=["leads", "million", "drift", "sender", *PATHS]
+        "--step", required=True, choices=["leads", "million", "drift", "sender", "executor", *PATHS]
     )
     parser.add_argument("--size", type=int, required=True)
     parser.add_argument("--tag", type=int, help="the tag of the leads (paths only)")
@@ -841,6 +880,12 @@ def main():
         type=int,
         default=1,
         help="end to end, path a: journey senders side by side (1: Odoo's queue loop)",
+    )
+    parser.add_argument(
+        "--executors",
+        type=int,
+        default=1,
+        help="path a: executing processes side by side (as that many executing crons)",
     )
     parser.add_argument("--profile", help="write a cProfile of the timed part to this file")
     parser.add_argument(
@@ -871,6 +916,8 @@ def main():
             result = run_drift(env, args.size)
         elif args.step == "sender":
             result = run_sender(env)
+        elif args.step == "executor":
+            result = run_executor(env)
         else:
             result = run_path(env, args)
         # kilobytes on Linux: the peak of this process, Odoo registry included

@@ -79,16 +79,24 @@ class MailMail(models.Model):
     @api.model
     def _cron_send_journey_emails(self):
         """A journey sender: send due journey emails chunk after chunk while
-        the cron runner's time lasts (it runs the sender again at once when
-        some remain). Any number of senders, on any number of servers, run
-        side by side: each sends the emails it locked."""
+        the cron runner's time lasts. Any number of senders, on any number
+        of servers, run side by side: each sends the emails it locked.
+
+        When the time is up with emails left, the senders are triggered: the
+        cron runner reschedules a partly done cron without waking the cron
+        workers, and an idle one would otherwise sleep up to a minute (its
+        poll interval) while a single sender works."""
         while True:
             sent, remaining = self._journey_send_chunk(SENDER_CHUNK)
             if not sent:
                 # nothing due, or every due email is another sender's
                 self.env["ir.cron"]._commit_progress(remaining=0)
                 return
-            if not self.env["ir.cron"]._commit_progress(sent, remaining=remaining) or not remaining:
+            if not remaining:
+                self.env["ir.cron"]._commit_progress(sent, remaining=0)
+                return
+            if not self.env["ir.cron"]._commit_progress(sent, remaining=remaining):
+                self._journey_trigger_senders()
                 return
 
     @api.model

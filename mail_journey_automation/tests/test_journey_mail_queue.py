@@ -165,3 +165,24 @@ class TestJourneyMailQueue(JourneyCommon):
         self.assertEqual(self._triggers(self.queue_cron), before[2] + 1)
         self._run_queue(self.env["mail.mail"])
         self.assertEqual(set(self.mails.mapped("state")), {"sent"}, "the queue sends them")
+
+    def test_sender_out_of_time_wakes_the_senders(self):
+        """A sender whose run is out of time with emails left triggers the
+        senders: the cron runner would reschedule it without waking an idle
+        cron worker, which polls once a minute."""
+        sender = self.env.ref(SENDERS[0])
+        senders = self.env["ir.cron"].browse([self.env.ref(xmlid).id for xmlid in SENDERS])
+        before = [self._triggers(cron) for cron in senders]
+        with self.enter_registry_test_mode(), self.registry.cursor() as cr:
+            # the runner's time is over before the first chunk ends
+            cron = sender.with_env(
+                self.env(cr=cr, context={"cron_id": sender.id, "cron_end_time": 0})
+            )
+            cron, progress = cron._add_progress()
+            with patch.object(mail_mail, "SENDER_CHUNK", 1), self.mock_smtplib_connection():
+                cron.env["mail.mail"]._cron_send_journey_emails()
+            self.assertEqual((progress.done, progress.remaining), (1, 2))
+        self.assertEqual(
+            [self._triggers(cron) for cron in senders], [count + 1 for count in before]
+        )
+        self.assertEqual(sorted(self.mails.mapped("state")), ["outgoing", "outgoing", "sent"])
