@@ -179,5 +179,8 @@ class MailJourneyEngine(models.AbstractModel):
             if remaining <= 0:
                 remaining = self._count_due()
             if not self.env["ir.cron"]._commit_progress(len(traces), remaining=remaining):
+                # rescheduled by the cron runner, which wakes no idle cron
+                # worker: without a trigger the rest could wait a minute
+                self.env.ref("mail_journey_automation.ir_cron_mail_journey_execute")._trigger()
                 return
         self.env["mail.journey.enrollment"]._complete_idle()

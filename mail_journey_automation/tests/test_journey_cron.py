@@ -178,3 +178,28 @@ class TestJourneyCron(JourneyCommon):
         self.assertEqual(calls[2][1], [], "nothing after the resume point")
         self.assertEqual(calls[3], (None, late_trace.ids), "the head of the queue, at the end")
         self.assertEqual(calls[-1][1], [])
+
+    def test_cron_out_of_time_triggers_itself(self):
+        """Out of time with traces left, the cron triggers itself: the cron
+        runner would reschedule it without waking an idle cron worker."""
+        journey = self._create_journey([self._email_step()])
+        journey.action_start()
+        journey._enroll(self.leads)
+        self.env["ir.config_parameter"].sudo().set_param("mail_journey.batch_size", 1)
+        xmlid = "mail_journey_automation.ir_cron_mail_journey_execute"
+        cron = self.env.ref(xmlid)
+        before = self._count_triggers(xmlid)
+        with (
+            self.mock_mail_gateway(),
+            self.enter_registry_test_mode(),
+            self.registry.cursor() as cr,
+        ):
+            # the runner's time is over before the first batch ends
+            cron = cron.with_env(self.env(cr=cr, context={"cron_id": cron.id, "cron_end_time": 0}))
+            cron, progress = cron._add_progress()
+            cron.env["mail.journey.engine"]._cron_execute()
+            self.assertEqual((progress.done, progress.remaining), (1, 2))
+        self.assertEqual(self._count_triggers(xmlid), before + 1)
+        self.assertEqual(
+            sorted(self._traces(journey).mapped("state")), ["done", "scheduled", "scheduled"]
+        )
