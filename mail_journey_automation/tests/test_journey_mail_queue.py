@@ -128,7 +128,11 @@ class TestJourneyMailQueue(JourneyCommon):
         self._send_chunk()
         with self._other_sender(self.mails) as cr:
             cr.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND granted",
+                """
+                SELECT count(*) FROM pg_locks
+                 WHERE locktype = 'advisory' AND classid = %s AND granted
+                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                """,
                 [mail_mail.SENDER_LOCK_KEY],
             )
             self.assertEqual(cr.fetchone()[0], 3, "the other sender's locks only")
