@@ -559,15 +559,15 @@ def send_queue(env, folder, size, senders=(), timeout=3600):
     """Send the queued emails as Odoo's queue cron does (``mail.mail``
     ``process_email_queue(batch_size=1000)``, one run after the other while
     emails remain: the cron's own loop and asap reschedule), or, given
-    ``senders`` (processes of ``start_senders``), as that many journey sender
-    crons do side by side; then wait until the sink has accepted ``size``
-    messages; return the figures of the phase."""
+    ``senders`` (sender processes of ``start_helpers``), as that many journey
+    sender crons do side by side; then wait until the sink has accepted
+    ``size`` messages; return the figures of the phase."""
     set_phase("send")
     started, cpu = time.perf_counter(), time.process_time()
     runs = 0
     go(senders)
     sender_results = results(senders)
-    while not senders:
+    while not senders:  # Odoo's queue loop, when no sender process sends
         env.cr.execute("SELECT count(*) FROM mail_mail WHERE state = 'outgoing'")
         if not env.cr.fetchone()[0]:
             break

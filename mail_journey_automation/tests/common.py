@@ -5,6 +5,11 @@ from odoo.tests import new_test_user
 from odoo.addons.mail.tests.common import MailCommon
 
 NOW = datetime(2026, 3, 2, 9, 0, 0)  # a Monday
+# the journey sender crons the addon ships
+SENDERS = (
+    "mail_journey_automation.ir_cron_mail_journey_send",
+    "mail_journey_automation.ir_cron_mail_journey_send_2",
+)
 BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36"
 PERSON_IP = "203.0.113.7"
 

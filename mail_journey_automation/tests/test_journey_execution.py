@@ -4,7 +4,7 @@ from unittest.mock import patch
 from odoo import sql_db
 from odoo.tests import tagged
 
-from .common import NOW, JourneyCommon
+from .common import NOW, SENDERS, JourneyCommon
 
 
 @tagged("post_install", "-at_install", "mail_journey")
@@ -152,15 +152,11 @@ class TestJourneyExecution(JourneyCommon):
         journey = self._create_journey([self._email_step()])
         journey.action_start()
         journey._enroll(self.leads[0])
-        senders = (
-            "mail_journey_automation.ir_cron_mail_journey_send",
-            "mail_journey_automation.ir_cron_mail_journey_send_2",
-        )
-        before = [self._count_triggers(xmlid) for xmlid in senders]
+        before = [self._count_triggers(xmlid) for xmlid in SENDERS]
         with self.mock_mail_gateway():
             self._process()
         self.assertEqual(
-            [self._count_triggers(xmlid) for xmlid in senders],
+            [self._count_triggers(xmlid) for xmlid in SENDERS],
             [count + 1 for count in before],
             "the senders are woken up, not left to their next run",
         )

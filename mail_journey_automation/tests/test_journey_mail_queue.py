@@ -7,12 +7,7 @@ from odoo.tests import tagged
 
 from odoo.addons.mail_journey_automation.models import mail_mail
 
-from .common import NOW, JourneyCommon
-
-SENDERS = (
-    "mail_journey_automation.ir_cron_mail_journey_send",
-    "mail_journey_automation.ir_cron_mail_journey_send_2",
-)
+from .common import NOW, SENDERS, JourneyCommon
 
 
 @tagged("post_install", "-at_install", "mail_journey")
