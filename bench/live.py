@@ -50,8 +50,6 @@ VAR = ROOT / "var"
 RESULTS = HERE / "results"
 PROGRESS_SECONDS = 10
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-EXECUTE_CRON = "mail_journey_automation.ir_cron_mail_journey_execute"
-MAIL_CRON = "mail.ir_cron_mail_scheduler_action"
 LATENCY_TARGET_P95 = 60
 
 

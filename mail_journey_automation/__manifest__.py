@@ -2,7 +2,7 @@
     "name": "Customer Journeys (Email Automation)",
     "summary": "Journey stages on leads and orders with stage-specific, "
     "engagement-driven email sequences",
-    "version": "19.0.1.5.0",
+    "version": "19.0.1.6.0",
     "category": "Sales/CRM",
     "website": "https://github.com/mail-journey/mail_journey_automation",
     "author": "Mail Journey Automation contributors",

@@ -17,7 +17,10 @@ from collections import Counter
 
 from .common import BlackBoxCase
 
-EXECUTE_CRON = "mail_journey_automation.ir_cron_mail_journey_execute"
+EXECUTE_CRONS = (
+    "mail_journey_automation.ir_cron_mail_journey_execute",
+    "mail_journey_automation.ir_cron_mail_journey_execute_2",
+)
 MAIL_CRON = "mail.ir_cron_mail_scheduler_action"
 SENDER_CRONS = (
     "mail_journey_automation.ir_cron_mail_journey_send",
@@ -96,13 +99,17 @@ class ReliabilityCase(BlackBoxCase):
         # suite (the database is thrown away after it): switched on again
         # between test classes, they would start sending the emails queued so
         # far and hold their rows for minutes.
-        for xmlid in (MAIL_CRON, *SENDER_CRONS):
-            cls.set_cron_active(xmlid, False)
+        cls.set_crons_active((MAIL_CRON, *SENDER_CRONS), False)
 
     @classmethod
-    def set_cron_active(cls, xmlid, active, timeout=600):
-        """Switch a cron on or off. Odoo refuses to write a cron while one of
+    def set_crons_active(cls, xmlids, active, timeout=600):
+        """Switch crons on or off. Odoo refuses to write a cron while one of
         its runs holds the row, so wait for that run to end."""
+        for xmlid in xmlids:
+            cls._set_cron_active(xmlid, active, timeout)
+
+    @classmethod
+    def _set_cron_active(cls, xmlid, active, timeout):
         cron = cls.rpc.ref(xmlid)
         deadline = time.monotonic() + timeout
         while cls.rpc("ir.cron", "read", [cron], ["active"])[0]["active"] != active:

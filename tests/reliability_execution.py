@@ -5,7 +5,7 @@ import os
 import signal
 import time
 
-from .reliability_common import EXECUTE_CRON, ReliabilityCase
+from .reliability_common import EXECUTE_CRONS, ReliabilityCase
 
 
 class TestConcurrentExecution(ReliabilityCase):
@@ -15,7 +15,7 @@ class TestConcurrentExecution(ReliabilityCase):
         """5,000 due traces, executed at once by two Odoo processes of our
         own and by the server's two cron workers (woken by the enrollment):
         each trace runs once, none is left due."""
-        self.set_cron_active(EXECUTE_CRON, True)
+        self.set_crons_active(EXECUTE_CRONS, True)
         journey, leads = self.make_due_traces("concurrency", self.SIZE)
         executors = [self.execute_in_shell(batch=100) for _ in range(2)]
         done = []
@@ -39,8 +39,8 @@ class TestCrashDuringExecution(ReliabilityCase):
         batch in progress is rolled back with its emails, the committed ones
         stay; a new run executes the rest, each trace once."""
         # only our processes execute traces in this test
-        self.set_cron_active(EXECUTE_CRON, False)
-        self.addCleanup(self.set_cron_active, EXECUTE_CRON, True)
+        self.set_crons_active(EXECUTE_CRONS, False)
+        self.addCleanup(self.set_crons_active, EXECUTE_CRONS, True)
         journey, leads = self.make_due_traces("crash", self.SIZE)
         executor = self.execute_in_shell(batch=200)
         # kill it once a few batches are committed: it is then inside the next one

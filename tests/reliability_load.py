@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from .common import BROWSER
-from .reliability_common import EXECUTE_CRON, ReliabilityCase
+from .reliability_common import EXECUTE_CRONS, ReliabilityCase
 
 RATE = int(os.environ.get("RELIABILITY_RPS", 200))
 SECONDS = int(os.environ.get("RELIABILITY_SECONDS", 60))
@@ -73,15 +73,15 @@ class TestTrackingUnderLoad(ReliabilityCase):
 
     def test_tracking_routes_under_load_record_every_request(self):
         self.rpc("ir.config_parameter", "set_param", "web.base.url", self.url)
-        self.set_cron_active(EXECUTE_CRON, False)
-        self.addCleanup(self.set_cron_active, EXECUTE_CRON, True)
+        self.set_crons_active(EXECUTE_CRONS, False)
+        self.addCleanup(self.set_crons_active, EXECUTE_CRONS, True)
         journey, leads = self.make_due_traces("load", 200)
         self.assertEqual(int(self.execute_in_shell().communicate()[0].split("RESULT")[-1]), 200)
         traces = self.rpc("mail.journey.trace", "search", [("journey_id", "=", journey)])
         paths = self._tracking_paths(leads)
         # the cron runs meanwhile: a second journey with 3,000 due traces
         self.make_due_traces("load-cron", 3000)
-        self.set_cron_active(EXECUTE_CRON, True)
+        self.set_crons_active(EXECUTE_CRONS, True)
         executor = self.execute_in_shell(batch=100)
 
         statuses, requested, elapsed = self._hammer(paths)

@@ -10,6 +10,7 @@ from . import mail_journey_event
 from . import mail_journey_record_mixin
 from . import crm_lead
 from . import sale_order
+from . import ir_cron
 from . import ir_mail_server
 from . import mail_mail
 from . import mail_thread

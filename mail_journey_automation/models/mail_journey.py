@@ -1168,9 +1168,9 @@ class MailJourney(models.Model):
                 # this batch read is dropped from the cache, else the memory
                 # grew with the audience (650 MB at 50,000)
                 self.env.invalidate_all()
-        # one wake-up of the executing cron, for the earliest step
+        # one wake-up of the executing crons, for the earliest step
         if first_dates:
-            self.env.ref("mail_journey_automation.ir_cron_mail_journey_execute")._trigger(
+            self.env["mail.journey.engine"]._trigger_executors(
                 max(min(first_dates), fields.Datetime.now())
             )
         enrollments = Enrollment.browse(enrollment_ids)

@@ -10,6 +10,8 @@ _logger = logging.getLogger(__name__)
 
 # times the cron retries a batch that conflicted with a concurrent transaction
 MAX_CONCURRENCY_RETRIES = 5
+# the cron code that makes a cron one of the journey executors
+EXECUTOR_CODE = "model._cron_execute()"
 
 
 class MailJourneyEngine(models.AbstractModel):
@@ -29,6 +31,12 @@ class MailJourneyEngine(models.AbstractModel):
 
     _name = "mail.journey.engine"
     _description = "Journey Execution Engine"
+
+    @api.model
+    def _trigger_executors(self, at=None):
+        """Wake the executing crons (every active cron running
+        ``_cron_execute``: they share the due traces) at ``at``."""
+        self.env["ir.cron"]._journey_trigger_workers(self._name, EXECUTOR_CODE, at)
 
     @api.model
     def _lock_due(self, limit, after=None):
@@ -181,6 +189,20 @@ class MailJourneyEngine(models.AbstractModel):
             if not self.env["ir.cron"]._commit_progress(len(traces), remaining=remaining):
                 # rescheduled by the cron runner, which wakes no idle cron
                 # worker: without a trigger the rest could wait a minute
-                self.env.ref("mail_journey_automation.ir_cron_mail_journey_execute")._trigger()
+                self._trigger_executors()
                 return
-        self.env["mail.journey.enrollment"]._complete_idle()
+        self._complete_idle()
+
+    @api.model
+    def _complete_idle(self):
+        """Complete the idle enrollments (``_complete_idle``), run again in a
+        new transaction when another executor completed some of them after
+        this one began."""
+        Enrollment = self.env["mail.journey.enrollment"]
+        for _attempt in range(MAX_CONCURRENCY_RETRIES):
+            try:
+                return Enrollment._complete_idle()
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+        return Enrollment._complete_idle()

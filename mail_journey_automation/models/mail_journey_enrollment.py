@@ -456,15 +456,26 @@ class MailJourneyEnrollment(models.Model):
     def _complete_idle(self, limit=1000):
         """Complete up to ``limit`` enrollments left with nothing scheduled,
         once the customer's time to engage is over (found by their indexed
-        ``idle_deadline``, none of their traces read); return them."""
-        idle = self.search(
-            [("state", "=", "running"), ("idle_deadline", "<=", fields.Datetime.now())],
-            order="idle_deadline, id",
-            limit=limit,
+        ``idle_deadline``, none of their traces read); return them. The
+        enrollments another executor is completing are skipped."""
+        self.flush_model(["state", "idle_deadline"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id FROM mail_journey_enrollment
+                 WHERE state = 'running' AND idle_deadline <= %(now)s
+              ORDER BY idle_deadline, id
+                 LIMIT %(limit)s
+                   FOR UPDATE SKIP LOCKED
+                """,
+                now=fields.Datetime.now(),
+                limit=limit,
+            )
         )
+        idle = self.browse(row[0] for row in self.env.cr.fetchall())
         if len(idle) == limit:
-            # more of them: the executor's next run goes on with the rest
-            self.env.ref("mail_journey_automation.ir_cron_mail_journey_execute")._trigger()
+            # more of them: the executors' next run goes on with the rest
+            self.env["mail.journey.engine"]._trigger_executors()
         return idle._complete_finished()
 
     # ------------------------------------------------------------

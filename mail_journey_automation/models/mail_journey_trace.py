@@ -214,11 +214,11 @@ class MailJourneyTrace(models.Model):
         overdue._trigger_execution()
 
     def _trigger_execution(self):
-        """Wake the executing cron for the earliest scheduled trace, so an
+        """Wake the executing crons for the earliest scheduled trace, so an
         immediate step runs within a minute instead of at the next periodic run."""
         dates = [trace.schedule_date for trace in self if trace.state == "scheduled"]
         if dates:
-            self.env.ref("mail_journey_automation.ir_cron_mail_journey_execute")._trigger(
+            self.env["mail.journey.engine"]._trigger_executors(
                 max(min(dates), fields.Datetime.now())
             )
 

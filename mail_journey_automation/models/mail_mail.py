@@ -163,12 +163,8 @@ class MailMail(models.Model):
     def _journey_trigger_senders(self, at=None):
         """Wake the journey senders (or Odoo's queue, which sends journey
         emails too, when every sender is archived)."""
-        # crons are admin records; any user's journey may queue an email
-        senders = self.env["ir.cron"].sudo().search(
-            [("model_id.model", "=", self._name), ("code", "=", SENDER_CODE)]
-        ) or self.env.ref("mail.ir_cron_mail_scheduler_action")
-        for sender in senders:
-            sender._trigger(at)
+        if not self.env["ir.cron"]._journey_trigger_workers(self._name, SENDER_CODE, at):
+            self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger(at)
 
     def _postprocess_sent_message(
         self, success_pids, success_emails, failure_reason=False, failure_type=None

@@ -5,20 +5,82 @@ from psycopg2.errors import SerializationFailure
 
 from odoo.tests import tagged
 
-from .common import JourneyCommon
+from .common import EXECUTORS, NOW, JourneyCommon
 
 
 @tagged("post_install", "-at_install", "mail_journey")
 class TestJourneyCron(JourneyCommon):
-    def test_enrollment_wakes_the_cron(self):
+    def _executor_triggers(self):
+        return [self._count_triggers(xmlid) for xmlid in EXECUTORS]
+
+    def test_enrollment_wakes_the_executors(self):
         journey = self._create_journey([self._email_step()])
         journey.action_start()
-        xmlid = "mail_journey_automation.ir_cron_mail_journey_execute"
-        before = self._count_triggers(xmlid)
+        before = self._executor_triggers()
         journey._enroll(self.leads[0])
         self.assertEqual(
-            self._count_triggers(xmlid), before + 1, "an immediate step runs within a minute"
+            self._executor_triggers(),
+            [count + 1 for count in before],
+            "an immediate step runs within a minute, on whichever executor is free",
         )
+
+    def test_executors_run_the_same_method(self):
+        crons = self.env["ir.cron"].browse([self.env.ref(xmlid).id for xmlid in EXECUTORS])
+        self.assertEqual(set(crons.mapped("code")), {"model._cron_execute()"})
+        self.assertEqual(set(crons.mapped("model_id.model")), {"mail.journey.engine"})
+        self.assertTrue(all(crons.mapped("active")))
+
+    def test_archived_executor_is_not_woken(self):
+        """An archived executing cron is one executor less: only the active
+        one is woken; a duplicated one is woken too."""
+        journey = self._create_journey([self._email_step()])
+        journey.action_start()
+        first, second = (self.env.ref(xmlid).sudo() for xmlid in EXECUTORS)
+        second.active = False
+        third = first.copy({"name": "Journeys: execute due steps (executor 3)"})
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        before = [
+            Trigger.search_count([("cron_id", "=", cron.id)]) for cron in (first, second, third)
+        ]
+        journey._enroll(self.leads[0])
+        self.assertEqual(
+            [Trigger.search_count([("cron_id", "=", cron.id)]) for cron in (first, second, third)],
+            [before[0] + 1, before[1], before[2] + 1],
+        )
+
+    def test_idle_completion_runs_again_after_a_conflict(self):
+        """Another executor completed idle enrollments after this one's
+        transaction began: the completion is rolled back and run again in a
+        new transaction, the cron does not fail."""
+        journey = self._create_journey(
+            [
+                self._email_step(),
+                {"name": "Call the reader", "action": "activity", "parent": 0, "trigger": "opened"},
+            ],
+            engagement_days=1,
+        )
+        journey.action_start()
+        enrollments = self._send_first_email(journey, self.leads).enrollment_id
+        self.assertEqual(set(enrollments.mapped("state")), {"running"})
+        Enrollment = self.registry["mail.journey.enrollment"]
+        complete_idle = Enrollment._complete_idle
+        calls = []
+
+        def conflicting(enrollment, *args, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:
+                raise SerializationFailure("could not serialize access due to concurrent update")
+            return complete_idle(enrollment, *args, **kwargs)
+
+        cron = self.env.ref(EXECUTORS[1])
+        with (
+            patch.object(Enrollment, "_complete_idle", conflicting),
+            self.mock_datetime_and_now(NOW + timedelta(days=2)),
+            self.enter_registry_test_mode(),
+        ):
+            cron.sudo().method_direct_trigger()
+        self.assertEqual(len(calls), 2, "run again once")
+        self.assertEqual(set(enrollments.mapped("state")), {"completed"})
 
     def test_cron_executes_due_traces_and_commits(self):
         journey = self._create_journey([self._email_step(), self._email_step(parent=0)])
@@ -179,16 +241,15 @@ class TestJourneyCron(JourneyCommon):
         self.assertEqual(calls[3], (None, late_trace.ids), "the head of the queue, at the end")
         self.assertEqual(calls[-1][1], [])
 
-    def test_cron_out_of_time_triggers_itself(self):
-        """Out of time with traces left, the cron triggers itself: the cron
-        runner would reschedule it without waking an idle cron worker."""
+    def test_cron_out_of_time_triggers_the_executors(self):
+        """Out of time with traces left, the cron triggers the executors: the
+        cron runner would reschedule it without waking an idle cron worker."""
         journey = self._create_journey([self._email_step()])
         journey.action_start()
         journey._enroll(self.leads)
         self.env["ir.config_parameter"].sudo().set_param("mail_journey.batch_size", 1)
-        xmlid = "mail_journey_automation.ir_cron_mail_journey_execute"
-        cron = self.env.ref(xmlid)
-        before = self._count_triggers(xmlid)
+        cron = self.env.ref(EXECUTORS[0])
+        before = self._executor_triggers()
         with (
             self.mock_mail_gateway(),
             self.enter_registry_test_mode(),
@@ -199,7 +260,7 @@ class TestJourneyCron(JourneyCommon):
             cron, progress = cron._add_progress()
             cron.env["mail.journey.engine"]._cron_execute()
             self.assertEqual((progress.done, progress.remaining), (1, 2))
-        self.assertEqual(self._count_triggers(xmlid), before + 1)
+        self.assertEqual(self._executor_triggers(), [count + 1 for count in before])
         self.assertEqual(
             sorted(self._traces(journey).mapped("state")), ["done", "scheduled", "scheduled"]
         )

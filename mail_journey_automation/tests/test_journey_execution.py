@@ -4,7 +4,7 @@ from unittest.mock import patch
 from odoo import sql_db
 from odoo.tests import tagged
 
-from .common import NOW, SENDERS, JourneyCommon
+from .common import EXECUTORS, NOW, SENDERS, JourneyCommon
 
 
 @tagged("post_install", "-at_install", "mail_journey")
@@ -131,12 +131,11 @@ class TestJourneyExecution(JourneyCommon):
     def test_a_large_audience_is_enrolled_in_batches(self):
         """Past ENROLL_BATCH_SIZE records, enrollments are created batch by
         batch (the cache dropped after each): every record is enrolled
-        once with its first step, and the cron is woken once."""
+        once with its first step, and the executors are woken once."""
         journey = self._create_journey([self._email_step()])
         journey.action_start()
         leads = self._leads_with_partners(5, "audience") | self.leads
-        xmlid = "mail_journey_automation.ir_cron_mail_journey_execute"
-        triggers = self._count_triggers(xmlid)
+        triggers = [self._count_triggers(xmlid) for xmlid in EXECUTORS]
         with patch("odoo.addons.mail_journey_automation.models.mail_journey.ENROLL_BATCH_SIZE", 2):
             enrollments = journey._enroll(leads)
         self.assertEqual(len(enrollments), 8)
@@ -144,7 +143,9 @@ class TestJourneyExecution(JourneyCommon):
         self.assertEqual(enrollments.mapped("partner_id"), leads.partner_id)
         self.assertEqual(set(enrollments.mapped("state")), {"running"})
         self.assertEqual(len(self._traces(journey, state="scheduled")), 8)
-        self.assertEqual(self._count_triggers(xmlid), triggers + 1)
+        self.assertEqual(
+            [self._count_triggers(xmlid) for xmlid in EXECUTORS], [count + 1 for count in triggers]
+        )
         with patch("odoo.addons.mail_journey_automation.models.mail_journey.ENROLL_BATCH_SIZE", 2):
             self.assertFalse(journey._enroll(leads), "the re-entry policy still applies")
 
