@@ -496,8 +496,9 @@ def main():
     parser.add_argument(
         "--executors",
         type=int,
-        default=1,
-        help="e2e: journey executors side by side for the addon (as that many executing crons)",
+        default=2,
+        help="e2e: journey executors side by side for the addon (as many as the executing "
+        "crons it ships)",
     )
     args = parser.parse_args()
     output = Path(args.output_dir)
