@@ -5,7 +5,7 @@ from odoo.tests import new_test_user
 from odoo.addons.mail.tests.common import MailCommon
 
 NOW = datetime(2026, 3, 2, 9, 0, 0)  # a Monday
-# the journey sender crons the addon ships
+# the executing crons and the journey sender crons the addon ships
 EXECUTORS = (
     "mail_journey_automation.ir_cron_mail_journey_execute",
     "mail_journey_automation.ir_cron_mail_journey_execute_2",
