@@ -1,7 +1,8 @@
 from odoo.exceptions import AccessError
+from odoo.service.model import get_public_method
 from odoo.tests import new_test_user, tagged
 
-from .common import JourneyCommon
+from .common import EXECUTORS, JourneyCommon
 
 
 @tagged("post_install", "-at_install", "mail_journey")
@@ -20,6 +21,25 @@ class TestJourneyAccess(JourneyCommon):
         with self.assertRaises(AccessError):
             self.env["mail.journey"].with_user(self.user_sales).create(
                 {"name": "Mine", "model": "crm.lead"}
+            )
+
+    def test_user_wakes_the_executors_without_reaching_the_crons(self):
+        """A salesperson's enrollment wakes the executing crons (a superuser
+        lookup, engine bookkeeping), but the salesperson can neither read the
+        crons nor call the wake-up remotely."""
+        before = [self._count_triggers(xmlid) for xmlid in EXECUTORS]
+        self.env["mail.journey.enroll"].with_user(self.user_sales).with_context(
+            active_model="crm.lead", active_ids=self.leads[:1].ids
+        ).create({"journey_id": self.journey.id}).action_enroll()
+        self.assertEqual(
+            [self._count_triggers(xmlid) for xmlid in EXECUTORS], [count + 1 for count in before]
+        )
+        cron = self.env.ref(EXECUTORS[0]).with_user(self.user_sales)
+        with self.assertRaises(AccessError):
+            cron.read(["name"])
+        with self.assertRaises(AccessError):
+            get_public_method(
+                self.env["ir.cron"].with_user(self.user_sales), "_journey_trigger_workers"
             )
 
     def test_user_enrolls_and_stops(self):
