@@ -28,12 +28,14 @@ class MailJourneyController(http.Controller):
         if not LINK_CODE.fullmatch(code):
             raise NotFound()
         # the public user cannot read link trackers; only the code's target is used
-        tracker_code = (
-            request.env["link.tracker.code"].sudo().search([("code", "=", code)], limit=1)
+        link = (
+            request.env["link.tracker"]
+            .sudo()
+            .search_fetch([("link_code_ids.code", "=", code)], limit=1)
         )
-        if not tracker_code:
+        if not link:
             raise NotFound()
-        return tracker_code.link_id
+        return link
 
     def _client(self):
         httprequest = request.httprequest

@@ -26,6 +26,21 @@ EVENT_TYPES = [
 ]
 # counted on the lead by the engagement cron, not by the request (see create)
 COUNTED_LATER = ("open", "click")
+# inserted by _insert_log_rows: one per email sent or per tracking request,
+# none of them updates a lead at once
+LOG_ROW_TYPES = ("sent", *COUNTED_LATER)
+LOG_ROW_COLUMNS = (
+    "type",
+    "trace_id",
+    "journey_id",
+    "step_id",
+    "lead_id",
+    "company_id",
+    "is_machine",
+    "machine_reason",
+    "url",
+    "link_id",
+)
 
 
 class MailJourneyEvent(models.Model):
@@ -116,6 +131,52 @@ class MailJourneyEvent(models.Model):
             and event.type not in COUNTED_LATER
         ).lead_id._update_journey_engagement()
         return events
+
+    @api.model
+    def _insert_log_rows(self, vals_list):
+        """Append the "sent", "open" and "click" events of ``vals_list``
+        (values of ``LOG_ROW_COLUMNS`` only) in one ``INSERT``, as ``create``
+        would store them, without its per-record work (defaults, access
+        rules, record cache): they come one per email sent and one per
+        tracking request, and none updates a lead at once (the engagement
+        cron counts the opens and clicks), as website visitors' page views
+        are recorded by ``website.visitor``. Return the ids of the events."""
+        if not vals_list:
+            return []
+        for vals in vals_list:
+            if vals["type"] not in LOG_ROW_TYPES or set(vals) - set(LOG_ROW_COLUMNS):
+                raise ValueError(f"not a log row: {sorted(vals)}")
+        now, date, uid = self.env.cr.now(), fields.Datetime.now(), self.env.uid
+        columns = (*LOG_ROW_COLUMNS, "engagement_pending", "date")
+        columns += ("create_uid", "create_date", "write_uid", "write_date")
+        rows = [
+            [vals.get(name) or None for name in LOG_ROW_COLUMNS]
+            + [
+                vals["type"] in COUNTED_LATER
+                and bool(vals.get("lead_id"))
+                and not vals.get("is_machine"),
+                date,
+                uid,
+                now,
+                uid,
+                now,
+            ]
+            for vals in vals_list
+        ]
+        placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO mail_journey_event (%s) VALUES %s RETURNING id",
+                SQL(", ").join(SQL.identifier(name) for name in columns),
+                SQL(", ").join(SQL(placeholders, *row) for row in rows),
+            )
+        )
+        ids = [event_id for (event_id,) in self.env.cr.fetchall()]
+        # the one2many fields of the events' traces, leads, ... read them again
+        for name in ("trace_id", "journey_id", "step_id", "lead_id", "link_id", "company_id"):
+            for inverse in self.pool.field_inverses[self._fields[name]]:
+                self.env[inverse.model_name].invalidate_model([inverse.name])
+        return ids
 
     @api.model
     def _count_pending_engagement(self, limit=5000):
@@ -321,16 +382,20 @@ class MailJourneyEvent(models.Model):
         burst window or None), for ``machine.click_machine_reason``."""
         now = fields.Datetime.now()
         sent = trace.sent_datetime or trace.date_done
-        recent = self.search(
+        latest = self.search_fetch(
             [
                 ("trace_id", "=", trace.id),
                 ("type", "=", "click"),
+                ("link_id", "!=", link.id),
                 ("date", ">=", now - relativedelta(seconds=machine.MACHINE_BURST_SECONDS)),
-            ]
-        ).filtered(lambda event: event.link_id != link)
+            ],
+            ["date"],
+            order="date desc",
+            limit=1,
+        )
         return (
             (now - sent).total_seconds() if sent else None,
-            (now - max(recent.mapped("date"))).total_seconds() if recent else None,
+            (now - latest.date).total_seconds() if latest else None,
         )
 
     @api.model

@@ -13,6 +13,24 @@ from odoo.addons.link_tracker.tools.html import find_links_with_urls_and_labels
 from .mail_journey import ACTIVE_STATES
 from .mail_journey_step import NEGATIVE_TRIGGERS, UNSUBSCRIBE_PLACEHOLDER
 
+# what an open or a click reads of its trace (read with the token's check)
+TRACKING_FIELDS = (
+    "create_date",
+    "date_done",
+    "sent_datetime",
+    "enrollment_id",
+    "journey_id",
+    "step_id",
+    "step_action",
+    "lead_id",
+    "company_id",
+    "open_count",
+    "open_datetime",
+    "last_open_datetime",
+    "click_count",
+    "click_datetime",
+)
+
 _logger = logging.getLogger(__name__)
 
 TRACKING_DAYS_PARAM = "mail_journey.tracking_days"
@@ -441,7 +459,8 @@ class MailJourneyTrace(models.Model):
         # signature is checked first, so that a forged URL costs no query
         if not tools.consteq(str(token).encode(), self._get_token(purpose, *extra).encode()):
             return False
-        if not self.exists():
+        # one query reads the trace and tells whether it still exists
+        if not self.search_fetch([("id", "=", self.id)], TRACKING_FIELDS, order="id"):
             return False
         days = int(self.env["ir.config_parameter"].sudo().get_param(TRACKING_DAYS_PARAM, 365))
         sent = self.date_done or self.create_date
@@ -482,11 +501,29 @@ class MailJourneyTrace(models.Model):
             )
         )
 
+    def _log_row_events(self, event_type, **values):
+        """Append one "sent", "open" or "click" event per trace of ``self``
+        (see ``mail.journey.event._insert_log_rows``)."""
+        return self.env["mail.journey.event"]._insert_log_rows(
+            [
+                {
+                    "type": event_type,
+                    "trace_id": trace.id,
+                    "journey_id": trace.journey_id.id,
+                    "step_id": trace.step_id.id,
+                    "lead_id": trace.lead_id.id,
+                    "company_id": trace.company_id.id,
+                    **values,
+                }
+                for trace in self
+            ]
+        )
+
     def _register_open(self, user_agent=None, ip=None):
         self.ensure_one()
         now = fields.Datetime.now()
         reason = self.env["mail.journey.event"]._get_machine_reason(self, "open", user_agent, ip)
-        self._log_events("open", is_machine=bool(reason), machine_reason=reason)
+        self._log_row_events("open", is_machine=bool(reason), machine_reason=reason)
         if reason:
             return False
         first_open = not self.open_datetime
@@ -507,7 +544,7 @@ class MailJourneyTrace(models.Model):
         reason = self.env["mail.journey.event"]._get_machine_reason(
             self, "click", user_agent, ip, link=link, honeypot=honeypot
         )
-        self._log_events(
+        self._log_row_events(
             "click", url=link.url, link_id=link.id, is_machine=bool(reason), machine_reason=reason
         )
         if reason:
@@ -623,7 +660,14 @@ class MailJourneyTrace(models.Model):
         branches waiting for that intent."""
         negative = f"not_{trigger}"
         triggers = (trigger, "replied_intent") if trigger == "replied" and intent else (trigger,)
-        children = self.step_id.with_context(active_test=False).child_ids
+        # the branches of the emails' steps, in one query (a request reads no step)
+        children = (
+            self.env["mail.journey.step"]
+            .with_context(active_test=False)
+            .search_fetch(
+                [("parent_id", "in", self.step_id.ids)], ["trigger", "active", "parent_id"]
+            )
+        )
         negatives = children.filtered(lambda step: step.trigger == negative)
         if not negatives and not any(step.active and step.trigger in triggers for step in children):
             # no branch waits for this: a tracking request reads nothing more

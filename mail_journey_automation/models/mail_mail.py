@@ -192,7 +192,16 @@ class MailMail(models.Model):
         later, and the "sent" event updates no lead counter (see
         ``mail.journey.event.create``), so no lead row is locked here."""
         # the mail queue runs for whoever triggered it; delivery is the journey's record
-        traces = self.sudo().journey_trace_ids.filtered(lambda trace: not trace.sent_datetime)
+        # one query per email (Odoo's queue sends them one by one): the
+        # traces not yet sent, with what their "sent" event copies
+        traces = (
+            self.env["mail.journey.trace"]
+            .sudo()
+            .search_fetch(
+                [("mail_mail_id", "in", self.ids), ("sent_datetime", "=", False)],
+                ["journey_id", "step_id", "lead_id", "company_id"],
+            )
+        )
         if not traces:
             return
         # the mail's own state is flushed first: only the journey's part is isolated
@@ -200,7 +209,7 @@ class MailMail(models.Model):
         try:
             with self.env.cr.savepoint():
                 traces.sent_datetime = fields.Datetime.now()
-                traces._log_events("sent")
+                traces._log_row_events("sent")
         except Exception as error:  # noqa: BLE001 - the email is gone: its send must stand
             _logger.warning(
                 "Journey traces %s: the email (mail.mail %s) was sent, but its send date and "

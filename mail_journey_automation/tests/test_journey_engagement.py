@@ -4,6 +4,13 @@ from odoo.tests import tagged
 
 from .common import BROWSER, NOW, PERSON_IP, JourneyCommon
 
+# a tracking request's queries, Odoo's request handling aside: the trace
+# (with the token's check), the event's INSERT and its transaction time, the
+# branches of the email's step, the trace's counters; a click also the
+# latest click on another link
+OPEN_QUERIES = 5
+CLICK_QUERIES = 6
+
 
 @tagged("post_install", "-at_install", "mail_journey")
 class TestJourneyEngagement(JourneyCommon):
@@ -132,3 +139,79 @@ class TestJourneyEngagement(JourneyCommon):
             trace.event_ids.filtered("is_machine").machine_reason,
             "several links clicked within seconds",
         )
+
+    def test_same_link_clicked_again_is_a_person(self):
+        trace = self._send_first_email(self.journey)
+        with self.mock_datetime_and_now(NOW + timedelta(hours=1)):
+            trace._register_click(self.link, BROWSER, PERSON_IP)
+        with self.mock_datetime_and_now(NOW + timedelta(hours=1, seconds=2)):
+            self.assertTrue(trace._register_click(self.link, BROWSER, PERSON_IP))
+        self.assertEqual(trace.click_count, 2)
+        self.assertFalse(trace.event_ids.filtered("is_machine"))
+
+    def test_click_right_after_the_hidden_link_is_machine(self):
+        trace = self._send_first_email(self.journey)
+        with self.mock_datetime_and_now(NOW + timedelta(hours=1)):
+            trace._register_click(self.env["link.tracker"], BROWSER, PERSON_IP, honeypot=True)
+        with self.mock_datetime_and_now(NOW + timedelta(hours=1, seconds=2)):
+            self.assertFalse(trace._register_click(self.link, BROWSER, PERSON_IP))
+        self.assertEqual(trace.click_count, 0)
+        self.assertEqual(
+            trace.event_ids.sorted("id")[-1:].machine_reason,
+            "several links clicked within seconds",
+        )
+
+    def test_tracking_request_costs_a_fixed_number_of_queries(self):
+        trace = self._send_first_email(self.journey)
+        trace.invalidate_recordset()
+        self.env.invalidate_all()
+        with self.mock_datetime_and_now(NOW + timedelta(hours=1)):
+            token = trace._get_token("open")
+            with self.assertQueryCount(OPEN_QUERIES):
+                self.assertTrue(trace._check_token(token, "open"))
+                trace._register_open(BROWSER, PERSON_IP)
+                self.env.flush_all()
+            self.env.invalidate_all()
+            token = trace._get_token("click", "abc")
+            with self.assertQueryCount(CLICK_QUERIES):
+                self.assertTrue(trace._check_token(token, "click", "abc"))
+                trace._register_click(self.link, BROWSER, PERSON_IP)
+                self.env.flush_all()
+        self.assertEqual((trace.open_count, trace.click_count), (1, 1))
+
+    def test_log_rows_are_stored_as_create_would(self):
+        trace = self._send_first_email(self.journey)
+        lead = self.leads[0]
+        Event = self.env["mail.journey.event"]
+        self.assertFalse(trace.event_ids.filtered(lambda event: event.type != "sent"))
+        common = {
+            "trace_id": trace.id,
+            "journey_id": trace.journey_id.id,
+            "step_id": trace.step_id.id,
+            "lead_id": lead.id,
+            "company_id": trace.company_id.id,
+        }
+        with self.mock_datetime_and_now(NOW + timedelta(hours=1)):
+            ids = Event._insert_log_rows(
+                [
+                    {"type": "open", **common},
+                    {"type": "click", "is_machine": True, "machine_reason": "scanner", **common},
+                    {
+                        "type": "click",
+                        "url": "https://www.example.com/",
+                        "link_id": self.link.id,
+                        **common,
+                    },
+                ]
+            )
+        events = Event.browse(ids)
+        self.assertEqual(trace.event_ids.filtered(lambda event: event.type != "sent"), events)
+        self.assertEqual(lead.journey_event_ids & events, events, "the lead's cache read again")
+        self.assertEqual(events.mapped("engagement_pending"), [True, False, True])
+        self.assertEqual(events.mapped("is_machine"), [False, True, False])
+        self.assertEqual(set(events.mapped("date")), {NOW + timedelta(hours=1)})
+        self.assertEqual(events.create_uid, self.env.user)
+        self.assertEqual(events[2].link_id, self.link)
+        for vals in ({"type": "reply", **common}, {"type": "open", "description": "x", **common}):
+            with self.subTest(vals=sorted(vals)), self.assertRaises(ValueError):
+                Event._insert_log_rows([vals])

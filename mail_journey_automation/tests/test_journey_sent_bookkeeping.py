@@ -32,13 +32,15 @@ class TestJourneySentBookkeeping(JourneyCommon):
         """An error while recording the send is logged; the mail stays sent
         (it is neither failed nor queued again, so not sent twice)."""
 
-        def broken_log_events(traces, event_type, **values):
+        def broken_log_row_events(traces, event_type, **values):
             raise ValueError("journey bookkeeping broken")
 
         with (
             self.mock_datetime_and_now(NOW),
             self.mock_mail_gateway(),
-            patch.object(type(self.env["mail.journey.trace"]), "_log_events", broken_log_events),
+            patch.object(
+                type(self.env["mail.journey.trace"]), "_log_row_events", broken_log_row_events
+            ),
             self.assertLogs(
                 "odoo.addons.mail_journey_automation.models.mail_mail", "WARNING"
             ) as logs,
