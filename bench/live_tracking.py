@@ -142,8 +142,8 @@ def tracking_row(path, rate, answers, elapsed):
 
 
 def tracking_records(db, fixture):
-    """What each path recorded: the addon's events (and how many are still
-    to be counted on the leads, and the leads' counters), mass mailing's
+    """What each path recorded: the addon's events (how many are still to
+    be counted, the leads' and the emails' counters), mass mailing's
     opened and clicked traces and its link clicks."""
     events = dict(
         query(
@@ -158,6 +158,12 @@ def tracking_records(db, fixture):
         db,
         "SELECT coalesce(sum(journey_open_count), 0), coalesce(sum(journey_click_count), 0) "
         "FROM crm_lead WHERE name LIKE 'tracking lead %%'",
+    )
+    [(trace_opens, trace_clicks)] = query(
+        db,
+        "SELECT coalesce(sum(open_count), 0), coalesce(sum(click_count), 0) "
+        "FROM mail_journey_trace WHERE journey_id = %s",
+        (fixture["journey"],),
     )
     [(opened, clicked)] = query(
         db,
@@ -174,6 +180,7 @@ def tracking_records(db, fixture):
         "addon_events": events,
         "addon_pending": pending,
         "lead_counters": {"open": int(lead_opens), "click": int(lead_clicks)},
+        "trace_counters": {"open": int(trace_opens), "click": int(trace_clicks)},
         "mass_mailing": {
             "opened_traces": opened,
             "clicked_traces": clicked,
@@ -272,10 +279,14 @@ def tracking_report(report, options, rows, answered, records):
                 "this addon: events in the engagement log (open + click)",
                 f"{sum(events.values())} ({events.get('open', 0)} + {events.get('click', 0)})",
             ],
-            ["this addon: events still to count on the leads", records["addon_pending"]],
+            ["this addon: events still to count", records["addon_pending"]],
             [
                 "this addon: leads' counters (opens + clicks)",
                 f"{records['lead_counters']['open']} + {records['lead_counters']['click']}",
+            ],
+            [
+                "this addon: emails' counters (opens + clicks)",
+                f"{records['trace_counters']['open']} + {records['trace_counters']['click']}",
             ],
             ["mass mailing: requests answered", answered.get("mass_mailing", 0)],
             [

@@ -4,10 +4,12 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.fields import Domain
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, email_normalize
 
 from ..tools import machine
 from .mail_journey import ACTIVE_STATES
+from .mail_journey_engine import MAX_CONCURRENCY_RETRIES
 
 # phone numbers of external events: separators dropped, then 6 to 17 digits
 # (15 of E.164, or 17 with an international prefix 00)
@@ -98,8 +100,8 @@ class MailJourneyEvent(models.Model):
     engagement_pending = fields.Boolean(
         string="Not Yet Counted",
         readonly=True,
-        help="An open or a click not yet counted on the lead's engagement (counters, score): "
-        "the engagement cron counts them within a minute.",
+        help="An open or a click not yet counted on the email's and the lead's engagement "
+        "(counters, score): the engagement cron counts them within a minute.",
     )
     # the event in a salesperson's words, for the engagement timeline
     summary = fields.Char(string="What happened", compute="_compute_summary")
@@ -118,19 +120,30 @@ class MailJourneyEvent(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            if vals.get("type") in COUNTED_LATER and vals.get("lead_id"):
-                vals["engagement_pending"] = not vals.get("is_machine")
+            if vals.get("type") in COUNTED_LATER:
+                vals["engagement_pending"] = self._is_counted_later(vals)
         events = super().create(vals_list)
         # opens and clicks come by the hundred per second from the tracking
-        # routes: the engagement cron counts them on the leads in batches, so
-        # that a request neither waits for nor locks the lead's row. A "sent"
-        # or machine event counts for nothing; the others count at once.
+        # routes: the engagement cron counts them on their traces and leads in
+        # batches, so that a request neither waits for nor locks (nor fails on
+        # a concurrent update of) those rows. A "sent" or machine event counts
+        # for nothing; the others count at once.
         events.filtered(
             lambda event: event.type != "sent"
             and not event.is_machine
             and event.type not in COUNTED_LATER
         ).lead_id._update_journey_engagement()
         return events
+
+    @api.model
+    def _is_counted_later(self, vals):
+        """Whether the event of ``vals`` waits for the engagement cron: an
+        open or a click by a person, of a journey email or of a lead."""
+        return (
+            vals.get("type") in COUNTED_LATER
+            and bool(vals.get("trace_id") or vals.get("lead_id"))
+            and not vals.get("is_machine")
+        )
 
     @api.model
     def _insert_log_rows(self, vals_list):
@@ -150,11 +163,12 @@ class MailJourneyEvent(models.Model):
         columns = (*LOG_ROW_COLUMNS, "engagement_pending", "date")
         columns += ("create_uid", "create_date", "write_uid", "write_date")
         rows = [
-            [vals.get(name) or None for name in LOG_ROW_COLUMNS]
+            [
+                bool(vals.get(name)) if name == "is_machine" else vals.get(name) or None
+                for name in LOG_ROW_COLUMNS
+            ]
             + [
-                vals["type"] in COUNTED_LATER
-                and bool(vals.get("lead_id"))
-                and not vals.get("is_machine"),
+                self._is_counted_later(vals),
                 date,
                 uid,
                 now,
@@ -180,9 +194,10 @@ class MailJourneyEvent(models.Model):
 
     @api.model
     def _count_pending_engagement(self, limit=5000):
-        """Count up to ``limit`` pending opens and clicks on their leads
-        (counters, dates, score, level); return how many were counted.
-        Events held by another transaction are left for the next call."""
+        """Count up to ``limit`` pending opens and clicks on their traces
+        (counters, last open) and leads (counters, dates, score, level);
+        return how many were counted. Events held by another transaction are
+        left for the next call."""
         self.flush_model(["engagement_pending"])
         self.env.cr.execute(
             SQL(
@@ -195,25 +210,40 @@ class MailJourneyEvent(models.Model):
                      LIMIT %s
                        FOR UPDATE SKIP LOCKED) batch
              WHERE event.id = batch.id
-         RETURNING event.lead_id
+         RETURNING event.trace_id, event.lead_id
                 """,
                 limit,
             )
         )
         rows = self.env.cr.fetchall()
         self.invalidate_model(["engagement_pending"])
+        self.env["mail.journey.trace"].browse(
+            sorted({trace_id for trace_id, _lead_id in rows if trace_id})
+        )._update_engagement_counts()
         self.env["crm.lead"].browse(
-            sorted({lead_id for (lead_id,) in rows})
+            sorted({lead_id for _trace_id, lead_id in rows if lead_id})
         )._update_journey_engagement()
         return len(rows)
 
     @api.model
     def _cron_count_engagement(self):
-        """Count the pending opens and clicks on their leads, committing
-        after each batch."""
-        while counted := self._count_pending_engagement():
-            if not self.env["ir.cron"]._commit_progress(counted):
-                break
+        """Count the pending opens and clicks on their traces and leads,
+        committing after each batch. A batch that meets a concurrent update
+        (a first open recorded on one of its traces, a lead saved meanwhile)
+        is run again in a new transaction."""
+        conflicts = 0
+        while True:
+            try:
+                counted = self._count_pending_engagement()
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                conflicts += 1
+                if conflicts > MAX_CONCURRENCY_RETRIES:
+                    raise
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                continue
+            if not counted or not self.env["ir.cron"]._commit_progress(counted):
+                return
 
     def action_correct_intent(self):
         """Open the dialog correcting what the classifier read in this reply."""

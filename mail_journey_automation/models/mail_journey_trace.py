@@ -6,6 +6,7 @@ from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import api, fields, models, tools
+from odoo.tools import SQL
 from odoo.tools.mail import URL_SKIP_PROTOCOL_REGEX
 
 from odoo.addons.link_tracker.tools.html import find_links_with_urls_and_labels
@@ -526,15 +527,11 @@ class MailJourneyTrace(models.Model):
         self._log_row_events("open", is_machine=bool(reason), machine_reason=reason)
         if reason:
             return False
-        first_open = not self.open_datetime
-        self.write(
-            {
-                "open_count": self.open_count + 1,
-                "open_datetime": self.open_datetime or now,
-                "last_open_datetime": now,
-            }
-        )
-        if first_open:
+        # the counters are the engagement cron's (_update_engagement_counts):
+        # a request writes the trace only on the first open, so that opens
+        # and clicks of one email do not fail on each other's update
+        if not self.open_datetime:
+            self.write({"open_datetime": now, "last_open_datetime": now})
             self._on_engagement("opened")
         return True
 
@@ -550,20 +547,54 @@ class MailJourneyTrace(models.Model):
         if reason:
             return False
         first_open = not self.open_datetime
-        self.write(
-            {
-                "click_count": self.click_count + 1,
-                "click_datetime": self.click_datetime or now,
-                # a click is an open, even when the images were blocked
-                "open_count": self.open_count or 1,
-                "open_datetime": self.open_datetime or now,
-                "last_open_datetime": self.last_open_datetime or now,
-            }
-        )
+        if first_open or not self.click_datetime:
+            # a click is an open, even when the images were blocked
+            self.write(
+                {
+                    "click_datetime": self.click_datetime or now,
+                    "open_datetime": self.open_datetime or now,
+                    "last_open_datetime": self.last_open_datetime or now,
+                }
+            )
         if first_open:
             self._on_engagement("opened")
         self._on_engagement("clicked", url=link.url)
         return True
+
+    def _update_engagement_counts(self):
+        """Count the opens and clicks of these traces from their events, in
+        one query (the engagement cron, for the events it counts): a click
+        or a reply proves an open, the last open is the latest one known."""
+        if not self:
+            return
+        self.env["mail.journey.event"].flush_model()
+        self.flush_recordset(["open_datetime", "last_open_datetime", "open_count"])
+        self.env.cr.execute(
+            SQL(
+                """
+            UPDATE mail_journey_trace trace
+               SET open_count = GREATEST(
+                       COALESCE(stats.opens, 0),
+                       CASE WHEN trace.open_datetime IS NULL THEN 0 ELSE 1 END
+                   ),
+                   click_count = COALESCE(stats.clicks, 0),
+                   last_open_datetime = GREATEST(trace.last_open_datetime, stats.last_open)
+              FROM unnest(%(ids)s::int[]) AS target(id)
+         LEFT JOIN (
+                SELECT trace_id,
+                       COUNT(*) FILTER (WHERE type = 'open') AS opens,
+                       COUNT(*) FILTER (WHERE type = 'click') AS clicks,
+                       MAX(date) FILTER (WHERE type = 'open') AS last_open
+                  FROM mail_journey_event
+                 WHERE trace_id = ANY(%(ids)s) AND type IN ('open', 'click') AND is_machine IS NOT TRUE
+              GROUP BY trace_id
+                ) stats ON stats.trace_id = target.id
+             WHERE trace.id = target.id
+                """,
+                ids=self.ids,
+            )
+        )
+        self.invalidate_recordset(["open_count", "click_count", "last_open_datetime"])
 
     def _register_reply(self, auto_reason=False, description=False, reading=None):
         """Record a reply to the emails of ``self``; automatic answers are

@@ -190,8 +190,8 @@ class JourneyCommon(MailCommon):
         return self.env["mail.journey.engine"]._process_due(limit=10000)
 
     def _count_engagement(self):
-        """Count the pending opens and clicks on the leads, as the
-        engagement cron does, without committing."""
+        """Count the pending opens and clicks on their traces and leads, as
+        the engagement cron does, without committing."""
         return self.env["mail.journey.event"]._count_pending_engagement()
 
     def _traces(self, journey, **domain):

@@ -5,7 +5,7 @@ from psycopg2.errors import SerializationFailure
 
 from odoo.tests import tagged
 
-from .common import EXECUTORS, NOW, JourneyCommon
+from .common import BROWSER, EXECUTORS, NOW, PERSON_IP, JourneyCommon
 
 
 @tagged("post_install", "-at_install", "mail_journey")
@@ -81,6 +81,37 @@ class TestJourneyCron(JourneyCommon):
             cron.sudo().method_direct_trigger()
         self.assertEqual(len(calls), 2, "run again once")
         self.assertEqual(set(enrollments.mapped("state")), {"completed"})
+
+    def test_engagement_count_runs_again_after_a_conflict(self):
+        """A first open was recorded on a trace of the batch after the
+        engagement cron's transaction began: the batch is rolled back and
+        counted again in a new transaction, the cron does not fail."""
+        journey = self._create_journey([self._email_step()])
+        journey.action_start()
+        trace = self._send_first_email(journey)
+        with self.mock_datetime_and_now(NOW + timedelta(hours=1)):
+            trace._register_open(BROWSER, PERSON_IP)
+        Trace = self.registry["mail.journey.trace"]
+        update_counts = Trace._update_engagement_counts
+        calls = []
+
+        def conflicting(traces, *args, **kwargs):
+            calls.append(traces.ids)
+            if len(calls) == 1:
+                raise SerializationFailure("could not serialize access due to concurrent update")
+            return update_counts(traces, *args, **kwargs)
+
+        cron = self.env.ref("mail_journey_automation.ir_cron_mail_journey_count_engagement")
+        with (
+            patch.object(Trace, "_update_engagement_counts", conflicting),
+            self.enter_registry_test_mode(),
+        ):
+            cron.sudo().method_direct_trigger()
+        self.assertEqual(calls[:2], [trace.ids, trace.ids], "run again once")
+        self.assertEqual(calls[2:], [[]], "then nothing left to count")
+        self.assertEqual(trace.open_count, 1)
+        self.assertEqual(self.leads[0].journey_open_count, 1)
+        self.assertFalse(trace.event_ids.filtered("engagement_pending"))
 
     def test_cron_executes_due_traces_and_commits(self):
         journey = self._create_journey([self._email_step(), self._email_step(parent=0)])

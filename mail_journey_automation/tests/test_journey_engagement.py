@@ -10,6 +10,8 @@ from .common import BROWSER, NOW, PERSON_IP, JourneyCommon
 # latest click on another link
 OPEN_QUERIES = 5
 CLICK_QUERIES = 6
+# opened again: the trace and the event (the transaction time is known)
+OPEN_AGAIN_QUERIES = 2
 
 
 @tagged("post_install", "-at_install", "mail_journey")
@@ -134,6 +136,7 @@ class TestJourneyEngagement(JourneyCommon):
             trace._register_click(self.link, BROWSER, PERSON_IP)
         with self.mock_datetime_and_now(NOW + timedelta(hours=1, seconds=2)):
             self.assertFalse(trace._register_click(other, BROWSER, PERSON_IP))
+        self._count_engagement()
         self.assertEqual(trace.click_count, 1)
         self.assertEqual(
             trace.event_ids.filtered("is_machine").machine_reason,
@@ -146,6 +149,7 @@ class TestJourneyEngagement(JourneyCommon):
             trace._register_click(self.link, BROWSER, PERSON_IP)
         with self.mock_datetime_and_now(NOW + timedelta(hours=1, seconds=2)):
             self.assertTrue(trace._register_click(self.link, BROWSER, PERSON_IP))
+        self._count_engagement()
         self.assertEqual(trace.click_count, 2)
         self.assertFalse(trace.event_ids.filtered("is_machine"))
 
@@ -155,6 +159,7 @@ class TestJourneyEngagement(JourneyCommon):
             trace._register_click(self.env["link.tracker"], BROWSER, PERSON_IP, honeypot=True)
         with self.mock_datetime_and_now(NOW + timedelta(hours=1, seconds=2)):
             self.assertFalse(trace._register_click(self.link, BROWSER, PERSON_IP))
+        self._count_engagement()
         self.assertEqual(trace.click_count, 0)
         self.assertEqual(
             trace.event_ids.sorted("id")[-1:].machine_reason,
@@ -177,7 +182,15 @@ class TestJourneyEngagement(JourneyCommon):
                 self.assertTrue(trace._check_token(token, "click", "abc"))
                 trace._register_click(self.link, BROWSER, PERSON_IP)
                 self.env.flush_all()
-        self.assertEqual((trace.open_count, trace.click_count), (1, 1))
+            self.env.invalidate_all()
+            token = trace._get_token("open")
+            # opened again: an event, no update of the trace (counted by the cron)
+            with self.assertQueryCount(OPEN_AGAIN_QUERIES):
+                self.assertTrue(trace._check_token(token, "open"))
+                trace._register_open(BROWSER, PERSON_IP)
+                self.env.flush_all()
+        self.assertEqual(self._count_engagement(), 3)
+        self.assertEqual((trace.open_count, trace.click_count), (2, 1))
 
     def test_log_rows_are_stored_as_create_would(self):
         trace = self._send_first_email(self.journey)

@@ -75,6 +75,7 @@ class TestJourneyFuzz(JourneyCommon, HttpCase):
         event_controller._recent_requests.clear()
 
     def _recorded(self):
+        self._count_engagement()
         self.env.invalidate_all()
         return (
             self.trace.open_count,

@@ -71,10 +71,10 @@ class TestJourneyTracking(JourneyCommon, HttpCase):
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.headers["Content-Type"], "image/gif")
         self._get(self._url("open"))
+        self._count_engagement()
         self.assertEqual(self.trace.open_count, 2)
         self.assertTrue(self.trace.open_datetime)
         self.assertGreaterEqual(self.trace.last_open_datetime, self.trace.open_datetime)
-        self._count_engagement()
         self.assertEqual(self.leads[0].journey_open_count, 2)
 
     def test_open_tampered_token_records_nothing(self):
@@ -85,16 +85,19 @@ class TestJourneyTracking(JourneyCommon, HttpCase):
         self.assertEqual(response.status_code, 200)
         response = self._get(f"/mail_journey/o/{self.trace.id}/{'a' * 5000}")
         self.assertEqual(response.status_code, 200)
+        self._count_engagement()
         self.assertEqual(self.trace.open_count, 0)
         self.assertFalse(self.trace.event_ids)
 
     def test_open_expired_token_records_nothing(self):
         self.env["ir.config_parameter"].sudo().set_param("mail_journey.tracking_days", 0)
         self._get(self._url("open"))
+        self._count_engagement()
         self.assertEqual(self.trace.open_count, 0)
 
     def test_open_by_privacy_proxy_is_machine(self):
         self._get(self._url("open"), agent="Mozilla/5.0 (compatible; Barracuda Networks scanner)")
+        self._count_engagement()
         self.assertEqual(self.trace.open_count, 0)
         self.assertTrue(self.trace.event_ids.is_machine)
         self.assertEqual(self._count_engagement(), 0, "nothing to count")
@@ -104,6 +107,7 @@ class TestJourneyTracking(JourneyCommon, HttpCase):
         response = self._get(self._url("click") + "?url=https://evil.example.org/")
         self.assertEqual(response.status_code, 302)
         self.assertEqual(response.headers["Location"], "https://www.example.com/products")
+        self._count_engagement()
         self.assertEqual(self.trace.click_count, 1)
         self.assertEqual(self.trace.open_count, 1, "a click proves an open")
         event = self.trace.event_ids.filtered(lambda event: event.type == "click")
@@ -117,6 +121,7 @@ class TestJourneyTracking(JourneyCommon, HttpCase):
         response = self._get(url[:-4] + "ffff")
         self.assertEqual(response.status_code, 302)
         self.assertEqual(response.headers["Location"], "https://www.example.com/products")
+        self._count_engagement()
         self.assertEqual(self.trace.click_count, 0)
 
     def test_click_unknown_code_is_not_found(self):
@@ -127,11 +132,13 @@ class TestJourneyTracking(JourneyCommon, HttpCase):
     def test_click_right_after_sending_is_machine(self):
         self.trace.date_done = fields.Datetime.now()
         self._get(self._url("click"))
+        self._count_engagement()
         self.assertEqual(self.trace.click_count, 0)
         self.assertIn("seconds after sending", self.trace.event_ids.machine_reason)
 
     def test_click_by_scanner_user_agent_is_machine(self):
         self._get(self._url("click"), agent="python-requests/2.31")
+        self._count_engagement()
         self.assertEqual(self.trace.click_count, 0)
         self.assertTrue(self.trace.event_ids.is_machine)
 
@@ -140,11 +147,13 @@ class TestJourneyTracking(JourneyCommon, HttpCase):
         self.assertEqual(
             self.trace.event_ids.machine_reason, "clicked the hidden link no person can see"
         )
+        self._count_engagement()
         self.assertEqual(self.trace.click_count, 0)
 
     def test_wrong_method_refused(self):
         response = self.url_open(self._url("open"), data={"x": 1})
         self.assertEqual(response.status_code, 405)
+        self._count_engagement()
         self.assertEqual(self.trace.open_count, 0)
 
     def test_unsubscribe_get_asks_confirmation(self):

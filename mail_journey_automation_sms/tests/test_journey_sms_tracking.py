@@ -69,6 +69,7 @@ class TestJourneySmsTracking(SmsJourneyCommon):
         response = self._get(SMS_LINK.search(sms.body).group(1))
         self.assertEqual(response.status_code, 302)
         self.assertEqual(response.headers["Location"], "https://www.example.com/offer")
+        self._count_engagement()
         self.assertEqual(trace.click_count, 1)
         click = trace.event_ids.filtered(lambda event: event.type == "click")
         self.assertEqual(click.url, "https://www.example.com/offer")
@@ -84,6 +85,7 @@ class TestJourneySmsTracking(SmsJourneyCommon):
         response = self._get(path[:-4] + ("0000" if not path.endswith("0000") else "1111"))
         self.assertEqual(response.status_code, 302)
         self.assertEqual(response.headers["Location"], "https://www.example.com/offer")
+        self._count_engagement()
         self.assertEqual(trace.click_count, 0)
         self.assertFalse(self._traces(self.journey, step_id=self.clicked_step.id))
 

@@ -72,10 +72,10 @@ class TestWhatsappWebhook(WhatsappWebhookCommon):
             self.assertEqual(response.status_code, 200)
         self.assertEqual(sorted(trace.event_ids.mapped("type")), ["delivered", "open", "sent"])
         self.assertTrue(trace.sent_datetime)
+        self._count_engagement()
         self.assertEqual(trace.open_count, 1, "a read notified twice counts once")
         opened = self._traces(journey, parent_trace_id=trace.id)
         self.assertEqual(opened.step_id.trigger, "opened", "the read schedules 'opened'")
-        self._count_engagement()
         self.assertEqual(self.lead.journey_open_count, 1)
 
     def test_failed_status_fails_the_trace_with_metas_code_and_text(self):
