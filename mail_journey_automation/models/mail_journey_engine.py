@@ -198,11 +198,18 @@ class MailJourneyEngine(models.AbstractModel):
         """Complete the idle enrollments (``_complete_idle``), run again in a
         new transaction when another executor completed some of them after
         this one began."""
-        Enrollment = self.env["mail.journey.enrollment"]
+        return self._run_retrying(self.env["mail.journey.enrollment"]._complete_idle)
+
+    @api.model
+    def _run_retrying(self, function):
+        """Return ``function()``, run again in a new transaction (at most
+        ``MAX_CONCURRENCY_RETRIES`` times) when it meets a row that another
+        transaction updated after this one began: the crons' bookkeeping
+        that other executors and tracking requests touch meanwhile."""
         for _attempt in range(MAX_CONCURRENCY_RETRIES):
             try:
-                return Enrollment._complete_idle()
+                return function()
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                 self.env.cr.rollback()
                 self.env.invalidate_all()
-        return Enrollment._complete_idle()
+        return function()

@@ -4,12 +4,10 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.fields import Domain
-from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, email_normalize
 
 from ..tools import machine
 from .mail_journey import ACTIVE_STATES
-from .mail_journey_engine import MAX_CONCURRENCY_RETRIES
 
 # phone numbers of external events: separators dropped, then 6 to 17 digits
 # (15 of E.164, or 17 with an international prefix 00)
@@ -231,19 +229,10 @@ class MailJourneyEvent(models.Model):
         committing after each batch. A batch that meets a concurrent update
         (a first open recorded on one of its traces, a lead saved meanwhile)
         is run again in a new transaction."""
-        conflicts = 0
-        while True:
-            try:
-                counted = self._count_pending_engagement()
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                conflicts += 1
-                if conflicts > MAX_CONCURRENCY_RETRIES:
-                    raise
-                self.env.cr.rollback()
-                self.env.invalidate_all()
-                continue
-            if not counted or not self.env["ir.cron"]._commit_progress(counted):
-                return
+        engine = self.env["mail.journey.engine"]
+        while counted := engine._run_retrying(self._count_pending_engagement):
+            if not self.env["ir.cron"]._commit_progress(counted):
+                break
 
     def action_correct_intent(self):
         """Open the dialog correcting what the classifier read in this reply."""

@@ -480,44 +480,35 @@ class MailJourneyTrace(models.Model):
     # ENGAGEMENT
     # ------------------------------------------------------------
 
+    def _get_event_values(self, event_type, **values):
+        """The values of one ``event_type`` event per trace of ``self``."""
+        return [
+            {
+                "type": event_type,
+                "trace_id": trace.id,
+                "journey_id": trace.journey_id.id,
+                "step_id": trace.step_id.id,
+                "lead_id": trace.lead_id.id,
+                "company_id": trace.company_id.id,
+                **values,
+            }
+            for trace in self
+        ]
+
     def _log_events(self, event_type, **values):
         """Append one event per trace of ``self`` to the engagement log."""
         # nobody may write events but the journeys (access rights)
         return (
             self.env["mail.journey.event"]
             .sudo()
-            .create(
-                [
-                    {
-                        "type": event_type,
-                        "trace_id": trace.id,
-                        "journey_id": trace.journey_id.id,
-                        "step_id": trace.step_id.id,
-                        "lead_id": trace.lead_id.id,
-                        "company_id": trace.company_id.id,
-                        **values,
-                    }
-                    for trace in self
-                ]
-            )
+            .create(self._get_event_values(event_type, **values))
         )
 
     def _log_row_events(self, event_type, **values):
         """Append one "sent", "open" or "click" event per trace of ``self``
         (see ``mail.journey.event._insert_log_rows``)."""
         return self.env["mail.journey.event"]._insert_log_rows(
-            [
-                {
-                    "type": event_type,
-                    "trace_id": trace.id,
-                    "journey_id": trace.journey_id.id,
-                    "step_id": trace.step_id.id,
-                    "lead_id": trace.lead_id.id,
-                    "company_id": trace.company_id.id,
-                    **values,
-                }
-                for trace in self
-            ]
+            self._get_event_values(event_type, **values)
         )
 
     def _register_open(self, user_agent=None, ip=None):
