@@ -189,8 +189,8 @@ class MailMail(models.Model):
         (ids only, no address). A savepoint rather than a deferred step (a
         postcommit hook, or a flag read by a cron): the send date stays in
         the transaction that marks the mail sent, with nothing to catch up
-        later, and the "sent" event updates no lead counter (see
-        ``mail.journey.event.create``), so no lead row is locked here."""
+        later, and the "sent" event updates no lead counter (one ``INSERT``,
+        ``mail.journey.event._insert_log_rows``), so no lead row is locked here."""
         # the mail queue runs for whoever triggered it; delivery is the journey's record
         # one query per email (Odoo's queue sends them one by one): the
         # traces not yet sent, with what their "sent" event copies
