@@ -24,7 +24,7 @@ EVENT_TYPES = [
     ("unsubscribe", "Unsubscribed"),
     ("external", "External event"),
 ]
-# counted on the lead by the engagement cron, not by the request (see create)
+# counted on the trace and the lead by the engagement cron, not by the request
 COUNTED_LATER = ("open", "click")
 # inserted by _insert_log_rows: one per email sent or per tracking request,
 # none of them updates a lead at once
@@ -118,8 +118,7 @@ class MailJourneyEvent(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            if vals.get("type") in COUNTED_LATER:
-                vals["engagement_pending"] = self._is_counted_later(vals)
+            vals["engagement_pending"] = self._is_counted_later(vals)
         events = super().create(vals_list)
         # opens and clicks come by the hundred per second from the tracking
         # routes: the engagement cron counts them on their traces and leads in

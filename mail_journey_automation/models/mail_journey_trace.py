@@ -25,10 +25,8 @@ TRACKING_FIELDS = (
     "step_action",
     "lead_id",
     "company_id",
-    "open_count",
     "open_datetime",
     "last_open_datetime",
-    "click_count",
     "click_datetime",
 )
 
@@ -154,9 +152,17 @@ class MailJourneyTrace(models.Model):
     sent_datetime = fields.Datetime(string="Sent On", readonly=True)
     open_datetime = fields.Datetime(string="First Opened On", readonly=True)
     last_open_datetime = fields.Datetime(string="Last Opened On", readonly=True)
-    open_count = fields.Integer(string="Opens", readonly=True)
+    open_count = fields.Integer(
+        string="Opens",
+        readonly=True,
+        help="Counted from the engagement log by the engagement cron, within a minute.",
+    )
     click_datetime = fields.Datetime(string="First Clicked On", readonly=True)
-    click_count = fields.Integer(string="Clicks", readonly=True)
+    click_count = fields.Integer(
+        string="Clicks",
+        readonly=True,
+        help="Counted from the engagement log by the engagement cron, within a minute.",
+    )
     reply_datetime = fields.Datetime(string="Replied On", readonly=True)
     reply_intent_id = fields.Many2one(
         "mail.journey.reply.intent",
