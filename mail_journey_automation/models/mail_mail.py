@@ -3,6 +3,7 @@ import re
 from datetime import timedelta
 
 from odoo import api, fields, models, modules
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -18,6 +19,9 @@ RETRY_DELAYS = (5, 15, 45, 135)
 SENDER_LOCK_KEY = 1_786_452_301
 # journey emails a sender locks and sends at a time (a few seconds of work)
 SENDER_CHUNK = 50
+# the due journey emails left after a chunk are counted up to this many (the
+# cron's progress and whether to go on), so that the count does not grow with the queue
+REMAINING_COUNTED = 1000
 # the cron code that makes a cron one of the journey senders
 SENDER_CODE = "model._cron_send_journey_emails()"
 
@@ -102,7 +106,8 @@ class MailMail(models.Model):
     @api.model
     def _journey_send_chunk(self, size=None):
         """Lock up to ``size`` due journey emails that no other sender holds
-        and send them; return (emails locked, due journey emails left).
+        and send them; return (emails locked, due journey emails left, counted
+        up to ``REMAINING_COUNTED``).
 
         The locks are PostgreSQL session advisory locks on (SENDER_LOCK_KEY,
         mail id): unlike row locks they outlive the commit that Odoo's
@@ -120,19 +125,19 @@ class MailMail(models.Model):
         self.flush_model(["state", "scheduled_date"])
         self.env["mail.journey.trace"].flush_model(["mail_mail_id"])
         self.env.cr.execute(
-            """
-            SELECT id FROM (SELECT mail.id
-                              FROM mail_mail mail
-                             WHERE mail.state = 'outgoing'
-                               AND (mail.scheduled_date IS NULL OR mail.scheduled_date <= %(now)s)
-                               AND EXISTS (SELECT FROM mail_journey_trace trace
-                                            WHERE trace.mail_mail_id = mail.id)
+            SQL(
+                """
+            SELECT id FROM (SELECT mail.id FROM mail_mail mail WHERE %s
                           ORDER BY mail.id
-                             LIMIT %(window)s) candidate
-             WHERE pg_try_advisory_lock(%(key)s, candidate.id)
-             LIMIT %(size)s
-            """,
-            {"now": now, "window": size * 20, "key": SENDER_LOCK_KEY, "size": size},
+                             LIMIT %s) candidate
+             WHERE pg_try_advisory_lock(%s, candidate.id)
+             LIMIT %s
+                """,
+                self._journey_due_sql(now),
+                size * 20,
+                SENDER_LOCK_KEY,
+                size,
+            )
         )
         locked = [mail_id for (mail_id,) in self.env.cr.fetchall()]
         if not locked:
@@ -154,10 +159,25 @@ class MailMail(models.Model):
                 "SELECT pg_advisory_unlock(%s, mail_id) FROM unnest(%s) mail_id",
                 [SENDER_LOCK_KEY, locked],
             )
-        remaining = self.search_count(
-            [("journey_trace_ids", "!=", False), *self._journey_due_domain()]
+        self.flush_model(["state", "scheduled_date"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT count(*) FROM (SELECT FROM mail_mail mail WHERE %s LIMIT %s) due",
+                self._journey_due_sql(fields.Datetime.now()),
+                REMAINING_COUNTED,
+            )
         )
-        return len(locked), remaining
+        return len(locked), self.env.cr.fetchone()[0]
+
+    @api.model
+    def _journey_due_sql(self, now):
+        """The condition of the journey emails due at ``now`` (``mail``)."""
+        return SQL(
+            """mail.state = 'outgoing'
+               AND (mail.scheduled_date IS NULL OR mail.scheduled_date <= %s)
+               AND EXISTS (SELECT FROM mail_journey_trace trace WHERE trace.mail_mail_id = mail.id)""",
+            now,
+        )
 
     @api.model
     def _journey_trigger_senders(self, at=None):
@@ -179,7 +199,8 @@ class MailMail(models.Model):
 
     def _journey_record_sent(self):
         """Record that the mail server took the emails of ``self``: their
-        traces' send date and a "sent" event each.
+        traces' send date and a "sent" event each
+        (``mail.journey.trace._record_sent``).
 
         Odoo's queue calls this after the SMTP server accepted the email: an
         exception here would mark the mail failed (a journey mail is then
@@ -189,32 +210,25 @@ class MailMail(models.Model):
         (ids only, no address). A savepoint rather than a deferred step (a
         postcommit hook, or a flag read by a cron): the send date stays in
         the transaction that marks the mail sent, with nothing to catch up
-        later, and the "sent" event updates no lead counter (one ``INSERT``,
-        ``mail.journey.event._insert_log_rows``), so no lead row is locked here."""
-        # the mail queue runs for whoever triggered it; delivery is the journey's record
-        # one query per email (Odoo's queue sends them one by one): the
-        # traces not yet sent, with what their "sent" event copies
-        traces = (
-            self.env["mail.journey.trace"]
-            .sudo()
-            .search_fetch(
-                [("mail_mail_id", "in", self.ids), ("sent_datetime", "=", False)],
-                ["journey_id", "step_id", "lead_id", "company_id"],
-            )
+        later, and the "sent" event updates no lead counter, so no lead row
+        is locked here. Emails of no journey cost one query and no savepoint."""
+        self.env["mail.journey.trace"].flush_model(["mail_mail_id", "sent_datetime"])
+        self.env.cr.execute(
+            "SELECT 1 FROM mail_journey_trace WHERE mail_mail_id = ANY(%s) "
+            "AND sent_datetime IS NULL LIMIT 1",
+            [self.ids],
         )
-        if not traces:
+        if not self.env.cr.rowcount:
             return
-        # the mail's own state is flushed first: only the journey's part is isolated
-        self.env.flush_all()
         try:
-            with self.env.cr.savepoint():
-                traces.sent_datetime = fields.Datetime.now()
-                traces._log_row_events("sent")
+            # only SQL of the journey's own in the savepoint: the mail's state is left to Odoo
+            with self.env.cr.savepoint(flush=False):
+                # the mail queue runs for whoever triggered it; delivery is the journey's record
+                self.env["mail.journey.trace"].sudo()._record_sent(self.ids)
         except Exception as error:  # noqa: BLE001 - the email is gone: its send must stand
             _logger.warning(
-                "Journey traces %s: the email (mail.mail %s) was sent, but its send date and "
+                "Journey emails (mail.mail %s) were sent, but their traces' send date and "
                 "event could not be recorded: %s",
-                traces.ids,
                 self.ids,
                 type(error).__name__,
             )

@@ -111,6 +111,15 @@ class TestJourneyMailQueue(JourneyCommon):
         self.assertEqual(self._send_chunk(size=2), (2, 1))
         self.assertEqual(self.mails.sorted("id").mapped("state"), ["sent", "sent", "outgoing"])
 
+    def test_sender_counts_what_is_left_up_to_a_bound(self):
+        """The emails left are counted up to REMAINING_COUNTED: the count
+        after each chunk does not grow with the queue."""
+        with patch.object(mail_mail, "REMAINING_COUNTED", 1):
+            self.assertEqual(self._send_chunk(size=1), (1, 1), "two left, counted up to one")
+            self.assertEqual(self._send_chunk(size=1), (1, 1))
+            self.assertEqual(self._send_chunk(size=1), (1, 0))
+        self.assertEqual(set(self.mails.mapped("state")), {"sent"})
+
     def test_sender_leaves_emails_another_sender_holds(self):
         with self._other_sender(self.mails[:1]):
             self.assertEqual(self._send_chunk(), (2, 1), "the held email is still due")

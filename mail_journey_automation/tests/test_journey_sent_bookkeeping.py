@@ -28,18 +28,37 @@ class TestJourneySentBookkeeping(JourneyCommon):
         self.assertEqual(self.trace.sent_datetime, NOW)
         self.assertEqual(self.trace.event_ids.mapped("type"), ["sent"])
 
+    def test_sent_bookkeeping_costs_a_fixed_number_of_queries(self):
+        """Odoo's queue records each email it sent: a journey email's traces
+        cost a check, a savepoint, one UPDATE and one INSERT whatever their
+        number; an email of no journey costs the check alone."""
+        other = self.env["mail.mail"].create(
+            {"email_to": "other@example.com", "subject": "Other", "body_html": "<p>Hi</p>"}
+        )
+        self.env.flush_all()
+        with self.assertQueryCount(1):
+            other._journey_record_sent()
+        with self.mock_datetime_and_now(NOW), self.assertQueryCount(5):
+            self.mail._journey_record_sent()
+        self.assertEqual(self.trace.sent_datetime, NOW)
+        self.assertEqual(self.trace.event_ids.mapped("type"), ["sent"])
+        self.assertEqual(self.trace.event_ids.date, NOW)
+        with self.assertQueryCount(1):
+            self.mail._journey_record_sent()
+        self.assertEqual(len(self.trace.event_ids), 1, "recorded once")
+
     def test_failing_bookkeeping_leaves_the_email_sent(self):
         """An error while recording the send is logged; the mail stays sent
         (it is neither failed nor queued again, so not sent twice)."""
 
-        def broken_log_row_events(traces, event_type, **values):
+        def broken_insert_log_rows(events, vals_list):
             raise ValueError("journey bookkeeping broken")
 
         with (
             self.mock_datetime_and_now(NOW),
             self.mock_mail_gateway(),
             patch.object(
-                type(self.env["mail.journey.trace"]), "_log_row_events", broken_log_row_events
+                type(self.env["mail.journey.event"]), "_insert_log_rows", broken_insert_log_rows
             ),
             self.assertLogs(
                 "odoo.addons.mail_journey_automation.models.mail_mail", "WARNING"
@@ -52,7 +71,7 @@ class TestJourneySentBookkeeping(JourneyCommon):
         self.assertEqual(self.trace.send_attempts, 0, "not queued again")
         self.assertFalse(self.trace.sent_datetime, "the bookkeeping was rolled back whole")
         self.assertFalse(self.trace.event_ids)
-        self.assertIn(f"Journey traces [{self.trace.id}]", logs.output[0])
+        self.assertIn(f"(mail.mail [{self.mail.id}])", logs.output[0])
         self.assertIn("ValueError", logs.output[0])
         self.assertNotIn(self.leads[0].email_from, logs.output[0], "no address in the log")
         # the queue runs again: the journey email is not sent a second time
