@@ -544,7 +544,7 @@ class MailJourneyTrace(models.Model):
         traces.invalidate_recordset(["sent_datetime", "write_uid", "write_date"])
         names = ("trace_id", "journey_id", "step_id", "lead_id", "company_id")
         self.env["mail.journey.event"]._insert_log_rows(
-            [{"type": "sent", **dict(zip(names, row))} for row in rows]
+            [{"type": "sent", **dict(zip(names, row, strict=True))} for row in rows]
         )
         return traces.ids
 
