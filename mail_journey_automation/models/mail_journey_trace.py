@@ -522,8 +522,7 @@ class MailJourneyTrace(models.Model):
         """Mark the traces of the emails ``mail_ids`` not yet sent as sent now
         and append their "sent" events, in one ``UPDATE`` and one ``INSERT``
         (``mail.journey.event._insert_log_rows``), without the ORM's
-        per-record work: Odoo's queue calls this once per email it sent.
-        Return the ids of the traces."""
+        per-record work: Odoo's queue calls this once per email it sent."""
         self.flush_model(["mail_mail_id", "sent_datetime"])
         self.env.cr.execute(
             SQL(
@@ -540,13 +539,13 @@ class MailJourneyTrace(models.Model):
             )
         )
         rows = self.env.cr.fetchall()
-        traces = self.browse([row[0] for row in rows])
-        traces.invalidate_recordset(["sent_datetime", "write_uid", "write_date"])
+        self.browse([row[0] for row in rows]).invalidate_recordset(
+            ["sent_datetime", "write_uid", "write_date"]
+        )
         names = ("trace_id", "journey_id", "step_id", "lead_id", "company_id")
         self.env["mail.journey.event"]._insert_log_rows(
             [{"type": "sent", **dict(zip(names, row, strict=True))} for row in rows]
         )
-        return traces.ids
 
     def _register_open(self, user_agent=None, ip=None):
         self.ensure_one()
