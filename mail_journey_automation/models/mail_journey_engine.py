@@ -78,7 +78,10 @@ class MailJourneyEngine(models.AbstractModel):
                 if after
                 else SQL("TRUE"),
                 limit=limit,
-            )
+            ),
+            # a concurrent executor's commit fails this query (REPEATABLE READ):
+            # the caller runs it again, so it is not an error of the server log
+            log_exceptions=False,
         )
         return self.env["mail.journey.trace"].browse(row[0] for row in self.env.cr.fetchall())
 
