@@ -14,6 +14,8 @@ from odoo.addons.link_tracker.tools.html import find_links_with_urls_and_labels
 from .mail_journey import ACTIVE_STATES
 from .mail_journey_step import NEGATIVE_TRIGGERS, UNSUBSCRIBE_PLACEHOLDER
 
+# what each event of a trace copies of it (see _get_event_values)
+EVENT_COPIED_FIELDS = ("journey_id", "step_id", "lead_id", "company_id")
 # what an open or a click reads of its trace (read with the token's check)
 TRACKING_FIELDS = (
     "create_date",
@@ -492,10 +494,7 @@ class MailJourneyTrace(models.Model):
             {
                 "type": event_type,
                 "trace_id": trace.id,
-                "journey_id": trace.journey_id.id,
-                "step_id": trace.step_id.id,
-                "lead_id": trace.lead_id.id,
-                "company_id": trace.company_id.id,
+                **{name: trace[name].id for name in EVENT_COPIED_FIELDS},
                 **values,
             }
             for trace in self
@@ -530,19 +529,20 @@ class MailJourneyTrace(models.Model):
             UPDATE mail_journey_trace
                SET sent_datetime = %s, write_uid = %s, write_date = %s
              WHERE mail_mail_id = ANY(%s) AND sent_datetime IS NULL
-         RETURNING id, journey_id, step_id, lead_id, company_id
+         RETURNING id, %s
                 """,
                 fields.Datetime.now(),
                 self.env.uid,
                 self.env.cr.now(),
                 list(mail_ids),
+                SQL(", ").join(SQL.identifier(name) for name in EVENT_COPIED_FIELDS),
             )
         )
         rows = self.env.cr.fetchall()
         self.browse([row[0] for row in rows]).invalidate_recordset(
             ["sent_datetime", "write_uid", "write_date"]
         )
-        names = ("trace_id", "journey_id", "step_id", "lead_id", "company_id")
+        names = ("trace_id", *EVENT_COPIED_FIELDS)
         self.env["mail.journey.event"]._insert_log_rows(
             [{"type": "sent", **dict(zip(names, row, strict=True))} for row in rows]
         )

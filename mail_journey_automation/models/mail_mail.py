@@ -171,7 +171,8 @@ class MailMail(models.Model):
 
     @api.model
     def _journey_due_sql(self, now):
-        """The condition of the journey emails due at ``now`` (``mail``)."""
+        """The condition of the journey emails due at ``now`` (``mail``):
+        ``_journey_due_domain`` in SQL, for journey emails only."""
         return SQL(
             """mail.state = 'outgoing'
                AND (mail.scheduled_date IS NULL OR mail.scheduled_date <= %s)
@@ -221,10 +222,11 @@ class MailMail(models.Model):
         if not self.env.cr.rowcount:
             return
         try:
-            # only SQL of the journey's own in the savepoint: the mail's state is left to Odoo
+            # only SQL of the journey's own in the savepoint: the mail's state
+            # is left to Odoo. SQL, so no access check: the mail queue runs for
+            # whoever triggered it, and delivery is the journey's record
             with self.env.cr.savepoint(flush=False):
-                # the mail queue runs for whoever triggered it; delivery is the journey's record
-                self.env["mail.journey.trace"].sudo()._record_sent(self.ids)
+                self.env["mail.journey.trace"]._record_sent(self.ids)
         except Exception as error:  # noqa: BLE001 - the email is gone: its send must stand
             _logger.warning(
                 "Journey emails (mail.mail %s) were sent, but their traces' send date and "
